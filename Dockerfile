@@ -1,0 +1,17 @@
+# One image for web (gunicorn), worker and beat; configured only by environment variables.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY . .
+RUN pip install --quiet -e .
+COPY --from=assets /app/node_modules ./node_modules
+RUN SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
+RUN useradd --create-home csp && chown -R csp /app
+USER csp
+EXPOSE 8000
+CMD ["gunicorn", "csp.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

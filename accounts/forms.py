@@ -1,0 +1,60 @@
+from django import forms
+
+from accounts.models import Account, AccountTeamRole, Contact, Contract
+from csp.models import User
+from csp.selectors import assignable_owners
+
+
+class AccountForm(forms.ModelForm):
+    custom_fields = forms.JSONField(required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 3}))
+
+    class Meta:
+        model = Account
+        fields = [
+            "name", "domain", "external_id", "parent", "tier", "industry", "employee_count", "region",
+            "lifecycle_stage", "engagement_model", "owner", "status", "custom_fields",
+        ]  # fmt: skip
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners if owners is not None else assignable_owners()
+        # A select of every account would not scale; the parent is picked by id with the name shown.
+        self.fields["parent"].widget = forms.NumberInput(attrs={"placeholder": "Parent account id"})
+        self.fields["parent"].help_text = str(self.instance.parent) if self.instance.parent_id else ""
+
+    def clean_custom_fields(self):
+        value = self.cleaned_data.get("custom_fields")
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError('Custom fields must be a JSON object, like {"plan": "Pro"}.')
+        return value
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "email", "phone", "title", "role", "is_primary", "external_id"]
+
+
+class ContractForm(forms.ModelForm):
+    class Meta:
+        model = Contract
+        fields = [
+            "name", "external_id", "start_date", "end_date", "recurring_amount", "billing_period",
+            "one_time_fees", "seats", "auto_renew", "status",
+        ]  # fmt: skip
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+class TeamMemberForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
+    role = forms.ChoiceField(choices=AccountTeamRole.choices)
+
+
+class ReassignForm(forms.Form):
+    accounts = forms.ModelMultipleChoiceField(queryset=Account.objects.all())
+    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))

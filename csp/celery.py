@@ -1,0 +1,20 @@
+"""The Celery application. Periodic tasks are declared in code here (beat_schedule), not in a database."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csp.settings")
+
+app = Celery("csp")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Contracts whose end date passed stop counting toward ARR; refresh the denormalised figures nightly.
+    "contracts-expire-nightly": {
+        "task": "accounts.tasks.contracts_expire",
+        "schedule": crontab(hour=1, minute=5),
+    },
+}

@@ -1,0 +1,25 @@
+"""Navigation shown to the logged-in user, by role. Only pages that exist are listed."""
+
+from django.urls import reverse
+
+from csp.models import Role
+
+# (label, url name, roles allowed or None for every role); later capabilities add their entries here.
+NAV_ITEMS = [
+    ("Accounts", "accounts:list", None),
+    ("Users", "csp:user_list", {Role.ADMIN}),
+    ("Teams", "csp:team_list", {Role.ADMIN, Role.MANAGER}),
+    ("API docs", "swagger-ui", None),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if not user or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for label, name, roles in NAV_ITEMS:
+        if roles is None or user.role in roles:
+            url = reverse(name)
+            items.append({"label": label, "url": url, "active": request.path.startswith(url) and url != "/"})
+    return {"nav_items": items}

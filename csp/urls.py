@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from csp import views
+
+app_urls = (
+    [
+        path("profile/", views.profile, name="profile"),
+        path("profile/token/", views.token_rotate, name="token_rotate"),
+        path("admin/users/", views.user_list, name="user_list"),
+        path("admin/users/new/", views.user_edit, name="user_create"),
+        path("admin/users/<int:pk>/", views.user_edit, name="user_edit"),
+        path("admin/teams/", views.team_list, name="team_list"),
+        path("admin/teams/new/", views.team_edit, name="team_create"),
+        path("admin/teams/<int:pk>/", views.team_edit, name="team_edit"),
+    ],
+    "csp",
+)
+
+api_v1 = [
+    path("", include("csp.api.urls")),
+    path("", include("accounts.api.urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("", include(app_urls)),
+    path("accounts/", include("accounts.urls")),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("healthz", views.healthz, name="healthz"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("django-admin/", admin.site.urls),
+]
+
+handler404 = "csp.views.api_not_found"
+handler500 = "csp.views.server_error"
