@@ -59,6 +59,8 @@ class Account(models.Model):
     custom_fields = models.JSONField(default=dict, blank=True)
     arr = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"), editable=False)
     next_renewal_date = models.DateField(null=True, blank=True, editable=False)
+    # Kept by the timeline when a CSM logs a touchpoint; "going dark" lists and health read it.
+    last_touchpoint_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -134,6 +136,9 @@ class Contact(models.Model):
     role = models.CharField(max_length=20, choices=ContactRole.choices, default=ContactRole.END_USER)
     is_primary = models.BooleanField(default=False)
     external_id = models.CharField(max_length=200, blank=True, db_index=True, help_text="User id in your product.")
+    # Kept by usage ingestion: when this person was last active in the product.
+    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    traits = models.JSONField(default=dict, blank=True, help_text="Traits from identify calls.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "accounts",
+    "events",
+    "support",
     "playbooks",
     "surveys",
     "metrics",
