@@ -3,8 +3,20 @@
 import pytest
 from rest_framework.test import APIClient
 
+from csp.celery import app as celery_app
 from csp.models import Role
 from tests.factories import PASSWORD, TeamFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _celery_in_process(request):
+    """Tasks run in-process in tests, even when REDIS_URL is set (as on CI); tests marked ``worker``
+    opt out and go through the real broker to a real worker."""
+    eager = request.node.get_closest_marker("worker") is None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture
