@@ -27,7 +27,7 @@ class AccountFilter(django_filters.FilterSet):
     lifecycle_stage = django_filters.MultipleChoiceFilter(choices=LifecycleStage.choices, label="Stage")
     engagement_model = django_filters.ChoiceFilter(choices=EngagementModel.choices)
     status = django_filters.ChoiceFilter(choices=AccountStatus.choices)
-    owner = django_filters.ModelChoiceFilter(queryset=User.objects.all())
+    owner = django_filters.ModelChoiceFilter(queryset=User.objects.exclude(role="viewer"))
     region = django_filters.CharFilter(lookup_expr="iexact")
     industry = django_filters.CharFilter(lookup_expr="iexact")
     parent = django_filters.NumberFilter(field_name="parent_id")

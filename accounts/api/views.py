@@ -1,5 +1,6 @@
 """Accounts, contacts and contracts endpoints. Writes go through services; owner rules through policies."""
 
+from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -12,6 +13,7 @@ from accounts.api.serializers import (
     ContractSerializer,
 )
 from accounts.filters import AccountFilter, ContactFilter, ContractFilter
+from accounts.models import Account, AccountTeamMember
 
 
 class AccountViewSet(viewsets.ModelViewSet):
@@ -21,7 +23,10 @@ class AccountViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         qs = selectors.account_list(user=self.request.user)
         if self.action == "retrieve":
-            qs = qs.prefetch_related("team_members__user", "children")
+            qs = qs.prefetch_related(
+                Prefetch("team_members", queryset=AccountTeamMember.objects.select_related("user")),
+                Prefetch("children", queryset=Account.objects.only("id", "parent_id")),
+            )
         return qs
 
     def get_serializer_class(self):
