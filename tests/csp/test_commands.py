@@ -1,0 +1,44 @@
+"""Management commands: create_api_token and seed_demo."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.authtoken.models import Token
+
+from accounts.models import Account, Contact, Contract
+from csp.models import Role, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_api_token_prints_a_working_key(csm):
+    out = StringIO()
+    call_command("create_api_token", "CSM@example.com", stdout=out)
+    assert Token.objects.get(user=csm).key == out.getvalue().strip()
+
+
+def test_create_api_token_unknown_email():
+    with pytest.raises(CommandError, match="No user"):
+        call_command("create_api_token", "ghost@example.com")
+
+
+def test_seed_demo_is_idempotent_and_believable():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "csm@demo.csp" in out.getvalue()
+    counts = (Account.objects.count(), Contact.objects.count(), Contract.objects.count(), User.objects.count())
+    call_command("seed_demo", stdout=StringIO())
+    assert counts == (Account.objects.count(), Contact.objects.count(), Contract.objects.count(), User.objects.count())
+
+    assert 280 <= counts[0] <= 320
+    assert {u.role for u in User.objects.all()} == set(Role.values)
+    assert set(Account.objects.values_list("tier", flat=True)) == {"smb", "mid_market", "enterprise"}
+    assert Account.objects.filter(parent__isnull=False).count() >= 10
+    csm = User.objects.get(email="csm@demo.csp")
+    assert csm.team and csm.team.manager.email == "manager@demo.csp"
+    assert Account.objects.filter(owner=csm).count() >= 20
+    renewals = Account.objects.exclude(next_renewal_date=None).values_list("next_renewal_date", flat=True)
+    span = (max(renewals) - min(renewals)).days
+    assert span > 365  # spread over the next 18 months
+    assert all(a.arr > 0 for a in Account.objects.all()[:50])
