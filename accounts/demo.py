@@ -144,7 +144,8 @@ def demo_seed(*, seed: int = 42) -> dict[str, int]:
         parents[ext] = account
         created += 1
         if with_team:
-            AccountTeamMember.objects.create(account=account, user=rng.choice(specialists), role=AccountTeamRole.AE)
+            colleague = rng.choice([s for s in specialists if s != owner])
+            AccountTeamMember.objects.create(account=account, user=colleague, role=AccountTeamRole.AE)
         roles = [ContactRole.DECISION_MAKER, ContactRole.CHAMPION, ContactRole.POINT_OF_CONTACT,
                  ContactRole.GATEKEEPER, ContactRole.END_USER]  # fmt: skip
         domain = account.domain

@@ -51,8 +51,12 @@ class ContractForm(forms.ModelForm):
 
 
 class TeamMemberForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
-    role = forms.ChoiceField(choices=AccountTeamRole.choices)
+    user = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True), widget=forms.Select(attrs={"class": "form-select form-select-sm"})
+    )
+    role = forms.ChoiceField(
+        choices=AccountTeamRole.choices, widget=forms.Select(attrs={"class": "form-select form-select-sm"})
+    )
 
 
 class ReassignForm(forms.Form):
