@@ -61,14 +61,32 @@ class AccountViewSet(viewsets.ModelViewSet):
 
 
 class _AccountChildViewSet(viewsets.ModelViewSet):
-    """Contacts and contracts: writable by whoever may edit the account they belong to."""
+    """Contacts and contracts: writable by whoever may edit the account they belong to. Subclasses name
+    their services; the account of an existing record never changes."""
+
+    noun = "record"
+
+    def create_with(self, account, data):  # pragma: no cover - defined by subclasses
+        raise NotImplementedError
+
+    def update_with(self, instance, data):  # pragma: no cover
+        raise NotImplementedError
 
     def can_write_object(self, request, obj):
         return policies.can_edit_account(request.user, obj.account)
 
-    def _check_account(self, account):
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        account = data.pop("account")
         if not policies.can_edit_account(self.request.user, account):
             raise PermissionDenied("You may not change this account.")
+        serializer.instance = self.create_with(account, data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        if "account" in data and data.pop("account") != serializer.instance.account:
+            raise PermissionDenied(f"A {self.noun} cannot be moved to another account.")
+        serializer.instance = self.update_with(serializer.instance, data)
 
 
 class ContactViewSet(_AccountChildViewSet):
@@ -77,21 +95,16 @@ class ContactViewSet(_AccountChildViewSet):
     search_fields = ["name", "email", "title"]
     ordering_fields = ["name", "email", "created_at"]
     ordering = ["name"]
+    noun = "contact"
 
     def get_queryset(self):
         return selectors.contact_list()
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        account = data.pop("account")
-        self._check_account(account)
-        serializer.instance = services.contact_create(account=account, data=data)
+    def create_with(self, account, data):
+        return services.contact_create(account=account, data=data)
 
-    def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        if "account" in data and data.pop("account") != serializer.instance.account:
-            raise PermissionDenied("A contact cannot be moved to another account.")
-        serializer.instance = services.contact_update(contact=serializer.instance, data=data)
+    def update_with(self, instance, data):
+        return services.contact_update(contact=instance, data=data)
 
     def perform_destroy(self, instance):
         services.contact_delete(contact=instance)
@@ -103,21 +116,16 @@ class ContractViewSet(_AccountChildViewSet):
     search_fields = ["name", "external_id"]
     ordering_fields = ["start_date", "end_date", "arr"]
     ordering = ["-end_date"]
+    noun = "contract"
 
     def get_queryset(self):
         return selectors.contract_list()
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        account = data.pop("account")
-        self._check_account(account)
-        serializer.instance = services.contract_create(account=account, data=data)
+    def create_with(self, account, data):
+        return services.contract_create(account=account, data=data)
 
-    def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        if "account" in data and data.pop("account") != serializer.instance.account:
-            raise PermissionDenied("A contract cannot be moved to another account.")
-        serializer.instance = services.contract_update(contract=serializer.instance, data=data)
+    def update_with(self, instance, data):
+        return services.contract_update(contract=instance, data=data)
 
     def perform_destroy(self, instance):
         services.contract_delete(contract=instance)
