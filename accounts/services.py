@@ -18,6 +18,7 @@ from accounts.models import (
     Contract,
     ContractStatus,
 )
+from csp.modeling import apply_fields
 from csp.models import User
 
 ACCOUNT_FIELDS = frozenset(
@@ -33,14 +34,6 @@ CONTRACT_FIELDS = frozenset(
 )  # fmt: skip
 
 
-def _apply(instance: Any, data: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
-    for field, value in data.items():
-        setattr(instance, field, value)
-
-
 def _blank_to_none(data: dict[str, Any], *fields: str) -> None:
     # Unique nullable ids: an empty string would collide with every other empty string.
     for field in fields:
@@ -54,7 +47,7 @@ def account_create(*, data: dict[str, Any]) -> Account:
     data = dict(data)
     _blank_to_none(data, "external_id")
     account = Account()
-    _apply(account, data, ACCOUNT_FIELDS)
+    apply_fields(account, data, ACCOUNT_FIELDS)
     account.full_clean()
     account.save()
     return account
@@ -65,7 +58,7 @@ def account_update(*, account: Account, data: dict[str, Any]) -> Account:
     """Update the given fields of an account; ARR and renewal date stay derived from contracts."""
     data = dict(data)
     _blank_to_none(data, "external_id")
-    _apply(account, data, ACCOUNT_FIELDS)
+    apply_fields(account, data, ACCOUNT_FIELDS)
     account.full_clean()
     account.save()
     return account
@@ -122,7 +115,7 @@ def contract_create(*, account: Account, data: dict[str, Any]) -> Contract:
     data = dict(data)
     _blank_to_none(data, "external_id")
     contract = Contract(account=account)
-    _apply(contract, data, CONTRACT_FIELDS)
+    apply_fields(contract, data, CONTRACT_FIELDS)
     contract.full_clean()
     contract.arr = _contract_arr(contract)
     contract.save()
@@ -135,7 +128,7 @@ def contract_update(*, contract: Contract, data: dict[str, Any]) -> Contract:
     """Change a contract and refresh its account's derived figures."""
     data = dict(data)
     _blank_to_none(data, "external_id")
-    _apply(contract, data, CONTRACT_FIELDS)
+    apply_fields(contract, data, CONTRACT_FIELDS)
     contract.full_clean()
     contract.arr = _contract_arr(contract)
     contract.save()
@@ -169,7 +162,7 @@ def contracts_expire(*, today: dt.date | None = None) -> int:
 def contact_create(*, account: Account, data: dict[str, Any]) -> Contact:
     """Add a contact; a new primary contact takes the flag from the previous one."""
     contact = Contact(account=account)
-    _apply(contact, data, CONTACT_FIELDS)
+    apply_fields(contact, data, CONTACT_FIELDS)
     if contact.is_primary:
         Contact.objects.filter(account=account, is_primary=True).update(is_primary=False)
     contact.full_clean()
@@ -180,7 +173,7 @@ def contact_create(*, account: Account, data: dict[str, Any]) -> Contact:
 @transaction.atomic
 def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
     """Change a contact; becoming primary clears the flag on the account's other contacts."""
-    _apply(contact, data, CONTACT_FIELDS)
+    apply_fields(contact, data, CONTACT_FIELDS)
     if contact.is_primary:
         Contact.objects.filter(account_id=contact.account_id, is_primary=True).exclude(pk=contact.pk).update(
             is_primary=False

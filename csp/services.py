@@ -5,25 +5,18 @@ from typing import Any
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from csp.modeling import apply_fields
 from csp.models import Team, User
 
 USER_FIELDS = frozenset({"email", "full_name", "role", "team", "is_active"})
 TEAM_FIELDS = frozenset({"name", "manager"})
 
 
-def _apply(instance: Any, data: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
-    for field, value in data.items():
-        setattr(instance, field, value)
-
-
 @transaction.atomic
 def user_create(*, data: dict[str, Any], password: str | None = None) -> User:
     """Create a user; without a password the account cannot log in until one is set."""
     user = User()
-    _apply(user, data, USER_FIELDS)
+    apply_fields(user, data, USER_FIELDS)
     user.email = user.email.lower()
     user.set_password(password) if password else user.set_unusable_password()
     user.full_clean()
@@ -34,7 +27,7 @@ def user_create(*, data: dict[str, Any], password: str | None = None) -> User:
 @transaction.atomic
 def user_update(*, user: User, data: dict[str, Any], password: str | None = None) -> User:
     """Change a user's profile, role, team or activity; optionally set a new password."""
-    _apply(user, data, USER_FIELDS)
+    apply_fields(user, data, USER_FIELDS)
     user.email = user.email.lower()
     if password:
         user.set_password(password)
@@ -47,7 +40,7 @@ def user_update(*, user: User, data: dict[str, Any], password: str | None = None
 def team_create(*, data: dict[str, Any], member_ids: list[int] | None = None) -> Team:
     """Create a team and move the given users into it."""
     team = Team()
-    _apply(team, data, TEAM_FIELDS)
+    apply_fields(team, data, TEAM_FIELDS)
     team.full_clean()
     team.save()
     if member_ids is not None:
@@ -58,7 +51,7 @@ def team_create(*, data: dict[str, Any], member_ids: list[int] | None = None) ->
 @transaction.atomic
 def team_update(*, team: Team, data: dict[str, Any], member_ids: list[int] | None = None) -> Team:
     """Rename a team, change its manager, and optionally replace its members."""
-    _apply(team, data, TEAM_FIELDS)
+    apply_fields(team, data, TEAM_FIELDS)
     team.full_clean()
     team.save()
     if member_ids is not None:
