@@ -17,4 +17,9 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.contracts_expire",
         "schedule": crontab(hour=1, minute=5),
     },
+    # Usage: enqueue rollup refreshes left without a task (Redis was down) and attribute late-matched events.
+    "usage-sweep": {
+        "task": "events.tasks.usage_sweep",
+        "schedule": 60.0,
+    },
 }

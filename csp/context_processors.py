@@ -9,6 +9,7 @@ NAV_ITEMS = [
     ("Accounts", "accounts:list", None),
     ("Users", "csp:user_list", {Role.ADMIN}),
     ("Teams", "csp:team_list", {Role.ADMIN, Role.MANAGER}),
+    ("Ingestion", "events:console", {Role.ADMIN}),
     ("API docs", "swagger-ui", None),
 ]
 

@@ -22,12 +22,15 @@ app_urls = (
 api_v1 = [
     path("", include("csp.api.urls")),
     path("", include("accounts.api.urls")),
+    path("", include("support.api.urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include(app_urls)),
     path("accounts/", include("accounts.urls")),
+    path("", include("events.urls")),
+    path("v1/", include("events.tracking")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

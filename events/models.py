@@ -50,3 +50,119 @@ class AccountDailyUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.day} {self.user_key}"
+
+
+class EventSource(models.Model):
+    """Where events come from (one app, one SDK install). Its write key is shown once and stored only as a
+    SHA-256 hash; ``key_prefix`` lets admins tell keys apart without revealing them."""
+
+    name = models.CharField(max_length=120, unique=True)
+    key_prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    auto_create_accounts = models.BooleanField(
+        default=False, help_text="Create an account when a group call names an unknown groupId."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MessageType(models.TextChoices):
+    TRACK = "track", "Track"
+    IDENTIFY = "identify", "Identify"
+    GROUP = "group", "Group"
+    PAGE = "page", "Page"
+    SCREEN = "screen", "Screen"
+    ALIAS = "alias", "Alias"
+
+
+class Event(models.Model):
+    """One accepted Segment message, append-only (only ``account`` is filled in later, when an unmatched
+    event's mapping arrives). ``(source, message_id)`` is unique, so SDK retries are stored once. Indexed for
+    per-account time ranges; docs/ingestion.md shows how to partition it by month on PostgreSQL."""
+
+    source = models.ForeignKey(EventSource, on_delete=models.PROTECT, related_name="+")
+    message_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=10, choices=MessageType.choices)
+    event = models.CharField(max_length=200, blank=True, help_text="Track event name, or the page name.")
+    user_id = models.CharField(max_length=200, blank=True)
+    anonymous_id = models.CharField(max_length=200, blank=True)
+    group_id = models.CharField(max_length=100, blank=True)
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    timestamp = models.DateTimeField(help_text="When it happened, as the SDK says.")
+    received_at = models.DateTimeField()
+    properties = models.JSONField(default=dict, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "message_id"], name="event_message_unique")]
+        indexes = [
+            models.Index(fields=["account", "timestamp"], name="event_account_time"),
+            models.Index(fields=["received_at", "source"], name="event_received"),
+            # The unmatched backlog stays small; partial indexes keep attributing it cheap.
+            models.Index(
+                fields=["source", "user_id"], name="event_unmatched_user", condition=models.Q(account__isnull=True)
+            ),
+            models.Index(fields=["group_id"], name="event_unmatched_group", condition=models.Q(account__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event} {self.message_id}"
+
+    @property
+    def user_key(self) -> str:
+        return self.user_id or self.anonymous_id
+
+
+class UserGroup(models.Model):
+    """The account a product user belongs to, learnt from their latest group call (per source)."""
+
+    source = models.ForeignKey(EventSource, on_delete=models.CASCADE, related_name="+")
+    user_id = models.CharField(max_length=200)
+    group_id = models.CharField(max_length=100)
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "user_id"], name="user_group_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} -> {self.group_id}"
+
+
+class RejectedMessage(models.Model):
+    """A call or message refused at ingestion, with the reason, for the ingestion console."""
+
+    source = models.ForeignKey(EventSource, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    received_at = models.DateTimeField(db_index=True)
+    status = models.PositiveSmallIntegerField(help_text="HTTP status answered (200 for a message in a batch).")
+    code = models.CharField(max_length=40)
+    reason = models.CharField(max_length=500)
+    message_id = models.CharField(max_length=100, blank=True)
+    excerpt = models.TextField(blank=True, help_text="The start of the offending payload.")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
+
+
+class DirtyAccount(models.Model):
+    """An account with new events whose rollups are not yet refreshed. ``version`` grows with every mark so the
+    refresh task deletes only what it saw; ``enqueued_at`` is the claim that keeps one queued task per account;
+    ``since`` is the earliest event time marked, so the refresh recomputes only the days that changed."""
+
+    account = models.OneToOneField(Account, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    since = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1)
+    marked_at = models.DateTimeField()
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"dirty {self.account_id} v{self.version}"

@@ -39,3 +39,13 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.external_id} {self.subject}"
+
+    @property
+    def response_time(self):
+        """Time to first response (glossary: Response Time), or None while unanswered."""
+        return self.first_response_at - self.opened_at if self.first_response_at else None
+
+    @property
+    def resolution_time(self):
+        """Time from opening to solved, or None while unsolved."""
+        return self.solved_at - self.opened_at if self.solved_at else None

@@ -1,0 +1,238 @@
+"""Writes for usage ingestion: event sources and their keys, key features, and storing a call's messages."""
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from accounts.models import Account, Contact
+from accounts.services import account_create
+from events import pipeline
+from events.messages import Message, Rejection
+from events.models import Event, EventSource, KeyFeature, RejectedMessage, UserGroup
+
+logger = logging.getLogger(__name__)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _new_key() -> str:
+    return "csp_" + secrets.token_urlsafe(24)
+
+
+@transaction.atomic
+def source_create(*, name: str, auto_create_accounts: bool = False) -> tuple[EventSource, str]:
+    """Create an event source; returns it with its write key, which is stored only hashed (shown once)."""
+    key = _new_key()
+    source = EventSource(
+        name=name, key_prefix=key[:10], key_hash=hash_key(key), auto_create_accounts=auto_create_accounts
+    )
+    source.full_clean()
+    source.save()
+    return source, key
+
+
+@transaction.atomic
+def source_update(*, source: EventSource, name: str, auto_create_accounts: bool, is_active: bool) -> EventSource:
+    """Rename a source or change whether it creates accounts and accepts calls."""
+    source.name, source.auto_create_accounts, source.is_active = name, auto_create_accounts, is_active
+    source.full_clean()
+    source.save()
+    return source
+
+
+@transaction.atomic
+def source_rotate_key(*, source: EventSource) -> str:
+    """Give a source a new write key (the old one stops working at once); returns the key, shown once."""
+    key = _new_key()
+    source.key_prefix, source.key_hash = key[:10], hash_key(key)
+    source.save(update_fields=["key_prefix", "key_hash"])
+    return key
+
+
+def source_for_key(key: str) -> EventSource | None:
+    """The active source a write key belongs to, or None."""
+    if not key:
+        return None
+    return EventSource.objects.filter(key_hash=hash_key(key), is_active=True).first()
+
+
+@transaction.atomic
+def key_feature_create(*, name: str, event_name: str) -> KeyFeature:
+    """Declare that a track event name counts as use of a key feature."""
+    feature = KeyFeature(name=name, event_name=event_name)
+    feature.full_clean()
+    feature.save()
+    return feature
+
+
+@transaction.atomic
+def key_feature_delete(*, feature: KeyFeature) -> None:
+    """Stop counting an event as a key feature."""
+    feature.delete()
+
+
+def rejection_log(
+    *, source: EventSource | None, status: int, rejections: list[Rejection], received_at: dt.datetime | None = None
+) -> None:
+    """Record refused calls or messages for the ingestion console (one INSERT)."""
+    now = received_at or timezone.now()
+    RejectedMessage.objects.bulk_create(
+        [
+            RejectedMessage(
+                source=source,
+                received_at=now,
+                status=status,
+                code=r.code,
+                reason=r.message[:500],
+                message_id=r.message_id[:100],
+                excerpt=r.excerpt[:500],
+            )
+            for r in rejections
+        ]
+    )
+
+
+def _identify(source: EventSource, msg: Message, account: Account | None) -> None:
+    """identify: find the contact by userId, else by email (then remember the userId); merge traits. A new
+    contact is created only when the user's account is known."""
+    traits = msg.traits
+    email = traits.get("email") if isinstance(traits.get("email"), str) else ""
+    contact = None
+    if msg.user_id:
+        contact = Contact.objects.filter(external_id=msg.user_id).order_by("id").first()
+    if contact is None and email:
+        scope = Contact.objects.filter(email__iexact=email)
+        contact = (scope.filter(account=account) if account else scope).order_by("id").first()
+        if contact is not None and msg.user_id and not contact.external_id:
+            contact.external_id = msg.user_id
+    if contact is None:
+        if account is None or not msg.user_id:
+            return
+        name = traits.get("name") if isinstance(traits.get("name"), str) else ""
+        contact = Contact(account=account, name=(name or email or msg.user_id)[:200], external_id=msg.user_id)
+        if email and not Contact.objects.filter(account=account, email__iexact=email).exists():
+            contact.email = email[:254]
+    contact.traits = {**(contact.traits or {}), **traits}
+    if isinstance(traits.get("title"), str) and not contact.title:
+        contact.title = traits["title"][:200]
+    contact.save()
+
+
+def _group(source: EventSource, msg: Message) -> Account | None:
+    """group: tie the user to the account whose external_id is the groupId (created if the source allows),
+    and attribute that user's and that group's unmatched events."""
+    account = Account.objects.filter(external_id=msg.group_id).first()
+    if account is None and source.auto_create_accounts:
+        name = msg.traits.get("name") if isinstance(msg.traits.get("name"), str) else ""
+        try:
+            with transaction.atomic():
+                account = account_create(data={"name": (name or msg.group_id)[:200], "external_id": msg.group_id})
+        except ValidationError:
+            account = Account.objects.filter(external_id=msg.group_id).first()  # created meanwhile
+    user_id = msg.user_id or msg.anonymous_id
+    UserGroup.objects.update_or_create(
+        source=source, user_id=user_id, defaults={"group_id": msg.group_id, "account": account}
+    )
+    if account is not None:
+        attribute_unmatched(source=source, user_id=user_id, group_id=msg.group_id, account=account)
+    else:
+        # The user's earlier events wait under this group id until its account exists (see pipeline.sweep).
+        Event.objects.filter(account__isnull=True, source=source, user_id=user_id, group_id="").update(
+            group_id=msg.group_id
+        )
+    return account
+
+
+def attribute_unmatched(*, source: EventSource, user_id: str, group_id: str, account: Account) -> int:
+    """Give waiting events of this user (or of this group id) their account, and mark it dirty."""
+    backlog = Event.objects.filter(account__isnull=True).filter(
+        Q(source=source, user_id=user_id, group_id__in=["", group_id]) | Q(group_id=group_id)
+    )
+    since = backlog.aggregate(first=Min("timestamp"))["first"]
+    if since is None:
+        return 0
+    count = backlog.update(account=account, group_id=group_id)
+    pipeline.mark_dirty({account.id: since})
+    return count
+
+
+def _guarded(func, *args):
+    """Apply one identify/group in a savepoint: a contact or account it cannot write must not lose the call's
+    events (the message itself is still stored)."""
+    try:
+        with transaction.atomic():
+            return func(*args)
+    except (DatabaseError, ValidationError):
+        logger.warning("Could not apply %s for source %s", func.__name__, args[0].pk, exc_info=True)
+        return None
+
+
+def ingest(*, source: EventSource, messages: list[Message], rejections: list[Rejection]) -> int:
+    """Store a call's valid messages and log its rejected ones, in one transaction; returns the number of
+    messages accepted (a repeated messageId is accepted but stored once). identify and group are applied
+    first, then track/page are attributed by context.groupId, else by the user's known group. The touched
+    accounts are marked dirty, and their refresh is enqueued after commit (see ``events.pipeline``)."""
+    now = timezone.now()
+    with transaction.atomic():
+        known: dict[str, Account | None] = {}
+        for msg in messages:
+            if msg.type == "group":
+                known[msg.user_id or msg.anonymous_id] = _guarded(_group, source, msg)
+        # Users' groups from earlier calls, and accounts by group id: one query each for the whole call.
+        users = {m.user_id or m.anonymous_id for m in messages if not m.group_id} - set(known)
+        user_groups = dict(
+            UserGroup.objects.filter(source=source, user_id__in=users).values_list("user_id", "group_id")
+        )
+        for msg in messages:
+            if not msg.group_id and msg.type != "group":
+                msg.group_id = user_groups.get(msg.user_id or msg.anonymous_id, "")
+        group_ids = {m.group_id for m in messages if m.group_id}
+        accounts = dict(Account.objects.filter(external_id__in=group_ids).values_list("external_id", "id"))
+        for msg in messages:
+            if msg.type == "identify":
+                account_id = accounts.get(msg.group_id)
+                _guarded(_identify, source, msg, Account(id=account_id) if account_id else None)
+        rows = [
+            Event(
+                source_id=source.id,
+                message_id=m.message_id,
+                type=m.type,
+                event=m.event,
+                user_id=m.user_id,
+                anonymous_id=m.anonymous_id,
+                group_id=m.group_id,
+                account_id=accounts.get(m.group_id),
+                timestamp=m.timestamp,
+                received_at=now,
+                properties=m.properties,
+                context=m.context,
+            )
+            for m in messages
+        ]
+        Event.objects.bulk_create(rows, ignore_conflicts=True)
+        if rejections:
+            rejection_log(source=source, status=200, rejections=rejections, received_at=now)
+        touched: dict[int, dt.datetime] = {}
+        for row in rows:
+            if row.account_id and (row.account_id not in touched or row.timestamp < touched[row.account_id]):
+                touched[row.account_id] = row.timestamp
+        # Marked last, so the dirty rows' locks are held only for the commit.
+        pipeline.mark_dirty(touched)
+    return len(messages)
+
+
+def ingest_payload_summary(accepted: int, rejections: list[Rejection]) -> dict[str, Any]:
+    body: dict[str, Any] = {"success": True}
+    if rejections:
+        body["accepted"] = accepted
+        body["rejected"] = [{"index": r.index, "code": r.code, "message": r.message} for r in rejections]
+    return body

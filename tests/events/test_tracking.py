@@ -1,0 +1,214 @@
+"""The Segment-compatible endpoints: auth, limits, gzip, idempotency, partial batches, mapping."""
+
+import base64
+import gzip
+import json
+
+import pytest
+
+from accounts.models import Account, Contact
+from events.models import AccountDailyEvent, AccountDailyUser, DirtyAccount, Event, RejectedMessage
+from events.signals import account_changed
+from tests.events.factories import EventSourceFactory
+from tests.factories import AccountFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def track(mid="m1", user="u1", event="Report Viewed", group="ACME-1", **extra):
+    msg = {"type": "track", "messageId": mid, "userId": user, "event": event, "timestamp": "2026-11-20T10:00:00Z"}
+    if group:
+        msg["context"] = {"groupId": group}
+    msg.update(extra)
+    return msg
+
+
+def test_track_is_stored_attributed_and_rolled_up(post_v1, django_capture_on_commit_callbacks):
+    account = AccountFactory(external_id="ACME-1")
+    ContactFactory(account=account, external_id="u1")
+    received = []
+    account_changed.connect(lambda **kw: received.append(kw["account_ids"]), weak=False, dispatch_uid="t1")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post_v1("track", track())
+    finally:
+        account_changed.disconnect(dispatch_uid="t1")
+    assert response.status_code == 200
+    assert response.json() == {"success": True}
+    event = Event.objects.get()
+    assert (event.account_id, event.event, event.user_id) == (account.id, "Report Viewed", "u1")
+    assert AccountDailyEvent.objects.get().count == 1
+    assert AccountDailyUser.objects.get().user_key == "u1"
+    assert Contact.objects.get().last_seen_at.isoformat() == "2026-11-20T10:00:00+00:00"
+    assert received == [[account.id]]
+    assert not DirtyAccount.objects.exists()
+
+
+def test_repeated_message_id_is_stored_once(post_v1, django_capture_on_commit_callbacks):
+    AccountFactory(external_id="ACME-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_v1("track", track(mid="same")).status_code == 200
+        assert (
+            post_v1("batch", {"batch": [track(mid="same"), track(mid="same"), track(mid="other")]}).status_code == 200
+        )
+    assert Event.objects.filter(message_id="same").count() == 1
+    assert Event.objects.count() == 2
+    assert AccountDailyEvent.objects.get().count == 2  # "same" once, "other" once
+
+
+def test_write_key_in_body_is_accepted(post_v1, write_key):
+    response = post_v1("batch", {"writeKey": write_key, "batch": [track()]}, key=None)
+    assert response.status_code == 200
+    assert Event.objects.count() == 1
+
+
+@pytest.mark.parametrize("key", [None, "wrong-key"])
+def test_unauthenticated_is_401_and_stores_nothing(post_v1, key):
+    response = post_v1("track", track(), key=key)
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+    assert set(response.json()) == {"code", "message"}
+    assert not Event.objects.exists()
+    assert RejectedMessage.objects.get().status == 401
+
+
+def test_disabled_source_is_401(post_v1, source):
+    source.is_active = False
+    source.save()
+    assert post_v1("track", track()).status_code == 401
+
+
+def test_oversize_single_message_is_413(post_v1):
+    response = post_v1("track", track(properties={"blob": "x" * 33_000}))
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    assert not Event.objects.exists()
+
+
+def test_oversize_batch_is_413(post_v1):
+    batch = [track(mid=f"m{i}", properties={"blob": "x" * 20_000}) for i in range(30)]
+    response = post_v1("batch", {"batch": batch})
+    assert response.status_code == 413
+    assert not Event.objects.exists()
+
+
+def test_oversize_message_in_batch_is_rejected_and_the_rest_stored(post_v1):
+    batch = [track(mid="big", properties={"blob": "x" * 33_000}), track(mid="ok")]
+    response = post_v1("batch", {"batch": batch})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["accepted"] == 1
+    assert body["rejected"] == [{"index": 0, "code": "too_large", "message": "Message exceeds 32 KB."}]
+    assert list(Event.objects.values_list("message_id", flat=True)) == ["ok"]
+    assert RejectedMessage.objects.get().message_id == "big"
+
+
+@pytest.mark.parametrize(
+    ("path", "raw", "code"),
+    [
+        ("track", b"{not json", "invalid_json"),
+        ("track", b"[1, 2]", "invalid_json"),
+        ("track", json.dumps({"userId": "u1"}).encode(), "invalid_message"),  # no event
+        ("track", json.dumps({"event": "x"}).encode(), "invalid_message"),  # no user
+        ("group", json.dumps({"userId": "u1"}).encode(), "invalid_message"),  # no groupId
+        ("batch", json.dumps({"batch": []}).encode(), "invalid_batch"),
+        ("batch", json.dumps({"batch": "nope"}).encode(), "invalid_batch"),
+        ("batch", json.dumps({"batch": [{"type": "bogus", "userId": "u"}]}).encode(), "invalid_message"),
+        ("track", json.dumps({"userId": "u", "event": "e", "timestamp": "yesterday"}).encode(), "invalid_message"),
+        ("track", json.dumps({"userId": "u", "event": "e", "properties": [1]}).encode(), "invalid_message"),
+    ],
+)
+def test_malformed_is_400_and_stores_nothing(post_v1, path, raw, code):
+    response = post_v1(path, None, raw=raw)
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert response.json()["message"]
+    assert not Event.objects.exists()
+
+
+def test_gzip_body_is_accepted(post_v1):
+    response = post_v1("batch", {"batch": [track(mid="a"), track(mid="b")]}, gzipped=True)
+    assert response.status_code == 200
+    assert Event.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "raw", [b"definitely not gzip", gzip.compress(json.dumps({"batch": [track()]}).encode())[:-12]]
+)
+def test_corrupted_gzip_is_400(post_v1, raw):
+    response = post_v1("batch", None, raw=raw, gzipped=True)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_gzip"
+    assert not Event.objects.exists()
+
+
+def test_gzip_bomb_is_413(post_v1):
+    bomb = gzip.compress(b'{"batch": [' + b" " * 2_000_000 + b"]}")
+    response = post_v1("batch", None, raw=bomb, gzipped=True)
+    assert response.status_code == 413
+    assert not Event.objects.exists()
+
+
+def test_get_is_refused(client):
+    assert client.get("/v1/batch").status_code == 405
+
+
+def test_batch_with_invalid_messages_stores_the_valid_ones(post_v1):
+    batch = [track(mid="a"), {"type": "track", "userId": "u1"}, "junk", track(mid="b")]
+    response = post_v1("batch", {"batch": batch})
+    assert response.status_code == 200
+    assert [r["index"] for r in response.json()["rejected"]] == [1, 2]
+    assert Event.objects.count() == 2
+    assert RejectedMessage.objects.count() == 2
+
+
+def test_group_for_unknown_account_waits_then_is_attributed(post_v1, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_v1("track", track(mid="early", group=None))  # user not tied to any group yet
+        post_v1("group", {"userId": "u1", "groupId": "LATER-1", "messageId": "g1"})
+        post_v1("track", track(mid="after", group=None))  # known group, no account yet
+    assert Event.objects.filter(account__isnull=True).count() == 3
+    account = AccountFactory(external_id="LATER-1")
+    from events import pipeline
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.sweep()
+    assert Event.objects.filter(account=account).count() == 3
+    assert sum(AccountDailyEvent.objects.filter(account=account).values_list("count", flat=True)) == 2
+
+
+def test_group_creates_account_when_source_allows(client, django_capture_on_commit_callbacks):
+    EventSourceFactory(name="crm", auto_create_accounts=True)
+    auth = "Basic " + base64.b64encode(b"key-crm:").decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/v1/track", track(mid="t0", group=None), content_type="application/json", HTTP_AUTHORIZATION=auth)
+        response = client.post(
+            "/v1/group",
+            {"userId": "u1", "groupId": "NEW-9", "traits": {"name": "Newco"}},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=auth,
+        )
+    assert response.status_code == 200
+    account = Account.objects.get(external_id="NEW-9")
+    assert account.name == "Newco"
+    assert Event.objects.filter(account=account).count() == 2  # the group call and the earlier track
+
+
+def test_identify_updates_contact_by_user_id_and_by_email(post_v1):
+    account = AccountFactory(external_id="ACME-1")
+    by_id = ContactFactory(account=account, external_id="u1", traits={"plan": "pro"})
+    by_email = ContactFactory(account=account, email="ana@acme.example", external_id="")
+    post_v1("identify", {"userId": "u1", "traits": {"title": "CTO", "plan": "enterprise"}})
+    post_v1("identify", {"userId": "u2", "traits": {"email": "ana@acme.example"}})
+    by_id.refresh_from_db()
+    by_email.refresh_from_db()
+    assert by_id.traits == {"plan": "enterprise", "title": "CTO"}
+    assert by_email.external_id == "u2"
+
+
+def test_identify_creates_contact_when_account_known(post_v1):
+    account = AccountFactory(external_id="ACME-1")
+    post_v1("group", {"userId": "u7", "groupId": "ACME-1"})
+    post_v1("identify", {"userId": "u7", "traits": {"name": "Kim Lee", "email": "kim@acme.example"}})
+    contact = Contact.objects.get(external_id="u7")
+    assert (contact.account, contact.name, contact.email) == (account, "Kim Lee", "kim@acme.example")

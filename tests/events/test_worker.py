@@ -1,0 +1,38 @@
+"""Through a real Redis broker to a real Celery worker: an ingest ends with refreshed rollups."""
+
+import os
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from csp.celery import app
+from events.models import AccountDailyEvent, AccountDailyUser, DirtyAccount
+from tests.events.test_tracking import track
+from tests.factories import AccountFactory
+
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: a real Redis for the worker test"),
+]
+
+
+def _wait_for(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_worker_refreshes_rollups_after_ingest(transactional_db, post_v1):
+    account = AccountFactory(external_id="ACME-1")
+    app.control.purge()  # leftovers of earlier runs on this Redis db are not ours
+    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10):
+        batch = [track(mid=f"m{i}", user=f"u{i % 3}") for i in range(50)]
+        response = post_v1("batch", {"batch": batch})
+        assert response.status_code == 200
+        assert _wait_for(lambda: not DirtyAccount.objects.filter(account=account).exists())
+    assert AccountDailyEvent.objects.get(account=account).count == 50
+    assert AccountDailyUser.objects.filter(account=account).count() == 3
