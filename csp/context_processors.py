@@ -7,6 +7,8 @@ from csp.models import Role
 # (label, url name, roles allowed or None for every role); later capabilities add their entries here.
 NAV_ITEMS = [
     ("Accounts", "accounts:list", None),
+    ("CTAs", "playbooks:cockpit", None),
+    ("Playbooks", "playbooks:playbook_list", {Role.ADMIN}),
     ("Users", "csp:user_list", {Role.ADMIN}),
     ("Teams", "csp:team_list", {Role.ADMIN, Role.MANAGER}),
     ("Ingestion", "events:console", {Role.ADMIN}),

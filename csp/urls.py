@@ -22,6 +22,7 @@ app_urls = (
 api_v1 = [
     path("", include("csp.api.urls")),
     path("", include("accounts.api.urls")),
+    path("", include("playbooks.api.urls")),
     path("", include("support.api.urls")),
 ]
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include(app_urls)),
     path("accounts/", include("accounts.urls")),
+    path("", include("playbooks.urls")),
     path("", include("events.urls")),
     path("v1/", include("events.tracking")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

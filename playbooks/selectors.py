@@ -1,0 +1,188 @@
+"""Reads of CTAs and playbooks: the trigger-facing dedupe lookups, the cockpit and its groups, team counts."""
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from csp.models import Role, User
+from playbooks.models import (
+    CTA,
+    PRIORITY_RANK,
+    CTAComment,
+    CTAReason,
+    CTAStatus,
+    CTATask,
+    Playbook,
+    PlaybookTask,
+)
+
+SCOPES = ("mine", "team", "all")
+GROUPS = (("overdue", "Overdue"), ("today", "Due today"), ("week", "This week"), ("later", "Later"))
+
+
+# --- contract with triggers (dedupe and cool-down) ---------------------------------------------------------
+
+
+def open_cta_exists(*, account_id: int, source_key: str) -> bool:
+    """Whether the account has a CTA from this source that is not closed (open or snoozed)."""
+    return CTA.objects.filter(account_id=account_id, source_key=source_key).exclude(status=CTAStatus.CLOSED).exists()
+
+
+def last_closed_at(*, account_id: int, source_key: str) -> dt.datetime | None:
+    """When the account's last CTA from this source was closed (``None`` if never)."""
+    return CTA.objects.filter(account_id=account_id, source_key=source_key, status=CTAStatus.CLOSED).aggregate(
+        last=Max("closed_at")
+    )["last"]
+
+
+def open_or_recent_cta_account_ids(
+    *, account_ids: Iterable[int], source_key: str, cooldown_days: int, now: dt.datetime | None = None
+) -> set[int]:
+    """Of ``account_ids``, those a trigger must skip, in one query: a CTA from this source is still open or
+    snoozed, or one was closed less than ``cooldown_days`` ago."""
+    ids = list(account_ids)
+    if not ids:
+        return set()
+    since = (now or timezone.now()) - dt.timedelta(days=max(cooldown_days, 0))
+    blocking = ~Q(status=CTAStatus.CLOSED)
+    if cooldown_days > 0:
+        blocking |= Q(status=CTAStatus.CLOSED, closed_at__gt=since)
+    qs = CTA.objects.filter(blocking, account_id__in=ids, source_key=source_key)
+    return set(qs.values_list("account_id", flat=True).distinct())
+
+
+# --- CTAs -------------------------------------------------------------------------------------------------
+
+
+def cta_active_q(today: dt.date) -> Q:
+    """CTAs in the cockpit: open, or snoozed until a day that has come (they wake by query, no job)."""
+    return Q(status=CTAStatus.OPEN) | Q(status=CTAStatus.SNOOZED, snoozed_until__lte=today)
+
+
+def priority_rank() -> Case:
+    return Case(
+        *[When(priority=p, then=Value(rank)) for p, rank in PRIORITY_RANK.items()],
+        default=Value(9),
+        output_field=IntegerField(),
+    )
+
+
+def cta_list() -> QuerySet[CTA]:
+    """CTAs with everything a card shows (account, owner, reason, playbook, tasks with assignees, comments
+    with authors), in a fixed number of queries: one, plus one per prefetch."""
+    return (
+        CTA.objects.select_related("account", "account__owner", "owner", "owner__team", "reason", "playbook")
+        .prefetch_related(
+            Prefetch("tasks", queryset=CTATask.objects.select_related("assignee", "completed_by")),
+            Prefetch("comments", queryset=CTAComment.objects.select_related("author")),
+        )
+        .annotate(priority_rank=priority_rank())
+    )
+
+
+def scope_q(user: User, scope: str) -> Q:
+    """``mine``: CTAs the user owns or has a task in; ``team``: a manager's team (a CSM's own team);
+    ``all``: everything."""
+    if scope == "mine":
+        return Q(owner=user) | Q(tasks__assignee=user, tasks__completed_at__isnull=True)
+    if scope == "team":
+        if user.role == Role.MANAGER:
+            return Q(owner__team__manager=user) | Q(owner=user)
+        if user.team_id:
+            return Q(owner__team_id=user.team_id)
+        return Q(owner=user)
+    return Q()
+
+
+def default_scope(user: User) -> str:
+    """CSMs work their own CTAs, managers their team's, admins and viewers see all."""
+    return {Role.CSM: "mine", Role.MANAGER: "team"}.get(user.role, "all")
+
+
+def cockpit_queryset(*, user: User, scope: str, today: dt.date) -> QuerySet[CTA]:
+    """Active CTAs in a scope, most pressing first (due date, then priority)."""
+    base = CTA.objects.filter(cta_active_q(today))
+    if scope != "all":
+        # Task assignees make "mine" a join: select ids first so no CTA is listed twice.
+        base = base.filter(pk__in=CTA.objects.filter(scope_q(user, scope)).values("pk"))
+    return cta_list().filter(pk__in=base.values("pk")).order_by("due_date", "priority_rank", "id")
+
+
+def week_end(today: dt.date) -> dt.date:
+    """The Sunday closing ``today``'s ISO week."""
+    return today + dt.timedelta(days=6 - today.weekday())
+
+
+def due_group(due: dt.date, today: dt.date) -> str:
+    """overdue (before today), today, week (tomorrow to Sunday), later (after this week)."""
+    if due < today:
+        return "overdue"
+    if due == today:
+        return "today"
+    if due <= week_end(today):
+        return "week"
+    return "later"
+
+
+def cockpit_groups(ctas: Iterable[CTA], today: dt.date) -> list[dict[str, Any]]:
+    """The cockpit's four groups, in order, each with its CTAs (in the order given)."""
+    buckets: dict[str, list[CTA]] = {key: [] for key, _ in GROUPS}
+    for cta in ctas:
+        buckets[due_group(cta.due_date, today)].append(cta)
+    return [{"key": key, "label": label, "ctas": buckets[key]} for key, label in GROUPS]
+
+
+def team_counts(*, user: User, today: dt.date) -> list[dict[str, Any]]:
+    """Per owner in the user's scope (a manager's team; everyone for admins): active, overdue and snoozed
+    CTA counts, in one aggregate query."""
+    qs = CTA.objects.exclude(status=CTAStatus.CLOSED).exclude(owner=None)
+    if user.role != Role.ADMIN:
+        qs = qs.filter(scope_q(user, "team"))
+    active = cta_active_q(today)
+    rows = (
+        qs.values("owner_id", "owner__full_name", "owner__email")
+        .annotate(
+            active=Count("id", filter=active),
+            overdue=Count("id", filter=active & Q(due_date__lt=today)),
+            snoozed=Count("id", filter=Q(status=CTAStatus.SNOOZED, snoozed_until__gt=today)),
+        )
+        .order_by("-overdue", "owner__full_name")
+    )
+    return [{**r, "name": r["owner__full_name"] or r["owner__email"]} for r in rows]
+
+
+def account_ctas(*, account_id: int) -> QuerySet[CTA]:
+    """An account's CTAs for its 360 tab: not-closed first by due date, then closed, newest first."""
+    return (
+        cta_list()
+        .filter(account_id=account_id)
+        .order_by(Case(When(status=CTAStatus.CLOSED, then=Value(1)), default=Value(0)), "due_date", "-closed_at", "id")
+    )
+
+
+def cta_detail(*, pk: int) -> CTA:
+    return cta_list().get(pk=pk)
+
+
+# --- playbooks and reasons --------------------------------------------------------------------------------
+
+
+def playbook_list() -> QuerySet[Playbook]:
+    return Playbook.objects.prefetch_related(
+        Prefetch("tasks", queryset=PlaybookTask.objects.order_by("position", "id"))
+    ).annotate(cta_count=Count("ctas", distinct=True))
+
+
+def reason_list() -> QuerySet[CTAReason]:
+    return CTAReason.objects.annotate(cta_count=Count("ctas"))
+
+
+def active_playbooks() -> QuerySet[Playbook]:
+    return Playbook.objects.filter(is_active=True).order_by("name")
+
+
+def active_reasons() -> QuerySet[CTAReason]:
+    return CTAReason.objects.filter(is_active=True).order_by("name")

@@ -1,0 +1,376 @@
+"""The CSM's cockpit ("My CTAs"), a CTA's card and its htmx actions, the account's CTA tab, and the admin's
+playbook and reason pages. Permission checks come from ``playbooks.policies``, writes from services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts import selectors as account_selectors
+from accounts.models import Account
+from csp.decorators import role_required
+from csp.models import Role
+from csp.selectors import assignable_owners
+from playbooks import policies, selectors, services
+from playbooks.forms import (
+    CloseForm,
+    CockpitFilterForm,
+    CommentForm,
+    CTAEditForm,
+    CTAOpenForm,
+    PlaybookForm,
+    PlaybookTaskFormSet,
+    ReasonForm,
+    ReassignForm,
+    SnoozeForm,
+)
+from playbooks.models import CTA, CTAReason, CTATask, Playbook
+
+PAGE_SIZE = 100
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _card_context(request, cta: CTA, can_act: bool, owners=None, **forms) -> dict:
+    user = request.user
+    tasks = [(t, policies.can_tick_task(user, t, can_act)) for t in cta.tasks.all()]
+    return {
+        "cta": cta,
+        "can_act": can_act,
+        "tasks": tasks,
+        "owners": owners if owners is not None else (list(assignable_owners()) if can_act else []),
+        "today": timezone.localdate(),
+        **forms,
+    }
+
+
+# --- cockpit ----------------------------------------------------------------------------------------------
+
+
+@login_required
+def cockpit(request):
+    """My CTAs: active CTAs grouped overdue / today / this week / later, filterable by type, priority, account.
+    Managers see their team's with overdue counts per CSM; admins see all; viewers read."""
+    user, today = request.user, timezone.localdate()
+    params = request.GET.copy()
+    params.setdefault("scope", selectors.default_scope(user))
+    form = CockpitFilterForm(params)
+    form.is_valid()
+    data = form.cleaned_data
+    qs = selectors.cockpit_queryset(user=user, scope=data.get("scope") or "all", today=today)
+    if data.get("cta_type"):
+        qs = qs.filter(cta_type=data["cta_type"])
+    if data.get("priority"):
+        qs = qs.filter(priority=data["priority"])
+    if data.get("account"):
+        qs = qs.filter(account__name__icontains=data["account"].strip())
+    end = selectors.week_end(today)
+    counts = qs.order_by().aggregate(
+        overdue=Count("id", filter=Q(due_date__lt=today)),
+        today=Count("id", filter=Q(due_date=today)),
+        week=Count("id", filter=Q(due_date__gt=today, due_date__lte=end)),
+        later=Count("id", filter=Q(due_date__gt=end)),
+    )
+    paginator = Paginator(qs, PAGE_SIZE)
+    paginator.count = sum(counts.values())  # known from the aggregate: saves a COUNT query
+    page = paginator.get_page(request.GET.get("page"))
+    ctas = list(page.object_list)
+    can_act = policies.cta_action_map(user, ctas)
+    owners = list(assignable_owners()) if user.role != Role.VIEWER else []
+    groups = selectors.cockpit_groups(ctas, today)
+    for group in groups:
+        group["total"] = counts[group["key"]]
+        group["cards"] = [_card_context(request, c, can_act[c.pk], owners) for c in group["ctas"]]
+    params.pop("page", None)
+    context = {
+        "form": form,
+        "groups": groups,
+        "page": page,
+        "querystring": params.urlencode(),
+        "today": today,
+        "team_counts": selectors.team_counts(user=user, today=today)
+        if user.role in (Role.MANAGER, Role.ADMIN)
+        else None,
+    }
+    template = "playbooks/_cockpit_list.html" if _is_htmx(request) else "playbooks/cockpit.html"
+    return render(request, template, context)
+
+
+# --- one CTA ----------------------------------------------------------------------------------------------
+
+
+def _get_cta(pk: int) -> CTA:
+    try:
+        return selectors.cta_detail(pk=pk)
+    except CTA.DoesNotExist as exc:
+        raise Http404("No such CTA") from exc
+
+
+def _actable_cta(request, pk: int) -> CTA:
+    cta = _get_cta(pk)
+    if not policies.can_act_on_cta(request.user, cta):
+        raise PermissionDenied("You may not change this CTA.")
+    return cta
+
+
+def _respond(request, pk: int, done_message: str = "", status: int = 200, **forms):
+    """After an action: the fresh card for htmx, else back where the user came from (or the CTA page)."""
+    if forms:
+        status = 200 if _is_htmx(request) else 400
+    if _is_htmx(request) or status != 200:
+        cta = _get_cta(pk)
+        context = _card_context(request, cta, policies.can_act_on_cta(request.user, cta), **forms)
+        template = "playbooks/_cta_card.html" if _is_htmx(request) else "playbooks/cta_detail.html"
+        return render(request, template, context, status=status)
+    if done_message:
+        messages.success(request, done_message)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    return redirect(target or "playbooks:cta_detail", **({} if target else {"pk": pk}))
+
+
+@login_required
+def cta_detail(request, pk: int):
+    cta = _get_cta(pk)
+    context = _card_context(request, cta, policies.can_act_on_cta(request.user, cta))
+    return render(request, "playbooks/_cta_card.html" if _is_htmx(request) else "playbooks/cta_detail.html", context)
+
+
+@login_required
+def cta_edit(request, pk: int):
+    cta = _actable_cta(request, pk)
+    form = CTAEditForm(request.POST or None, instance=cta)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cta_update(cta=CTA.objects.get(pk=pk), data={f: form.cleaned_data[f] for f in form.Meta.fields})
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "CTA saved.")
+            return redirect("playbooks:cta_detail", pk=pk)
+    return render(request, "playbooks/form.html", {"form": form, "title": f"Edit CTA: {cta.title}", "back": cta})
+
+
+def _action(request, pk: int, form, apply, message: str, error_key: str):
+    """Validate a small action form, run the service, answer with the card (errors shown in it)."""
+    cta = _actable_cta(request, pk)
+    if form.is_valid():
+        try:
+            apply(CTA.objects.select_related("account", "owner").get(pk=cta.pk), form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return _respond(request, pk, message)
+    return _respond(request, pk, **{error_key: form})
+
+
+@login_required
+@require_POST
+def cta_snooze(request, pk: int):
+    form = SnoozeForm(request.POST)
+    return _action(
+        request, pk, form, lambda c, d: services.cta_snooze(cta=c, until=d["until"]), "CTA snoozed.", "snooze_form"
+    )
+
+
+@login_required
+@require_POST
+def cta_wake(request, pk: int):
+    cta = _actable_cta(request, pk)
+    services.cta_snooze(cta=CTA.objects.get(pk=cta.pk), until=None)
+    return _respond(request, pk, "CTA is back in the cockpit.")
+
+
+@login_required
+@require_POST
+def cta_reassign(request, pk: int):
+    form = ReassignForm(request.POST)
+    return _action(
+        request,
+        pk,
+        form,
+        lambda c, d: services.cta_reassign(cta=c, owner=d["owner"], by=request.user),
+        "CTA reassigned.",
+        "reassign_form",
+    )
+
+
+@login_required
+@require_POST
+def cta_close(request, pk: int):
+    form = CloseForm(request.POST)
+    return _action(
+        request,
+        pk,
+        form,
+        lambda c, d: services.cta_close(cta=c, outcome=d["outcome"], note=d["note"], by=request.user),
+        "CTA closed.",
+        "close_form",
+    )
+
+
+@login_required
+@require_POST
+def cta_comment(request, pk: int):
+    form = CommentForm(request.POST)
+    return _action(
+        request,
+        pk,
+        form,
+        lambda c, d: services.cta_comment_add(cta=c, author=request.user, body=d["body"]),
+        "Comment added.",
+        "comment_form",
+    )
+
+
+@login_required
+@require_POST
+def cta_task_toggle(request, pk: int, task_id: int):
+    task = get_object_or_404(CTATask.objects.select_related("cta__account", "cta__owner__team"), pk=task_id, cta_id=pk)
+    if not policies.can_tick_task(request.user, task):
+        raise PermissionDenied("You may not tick this task.")
+    try:
+        services.cta_task_set_done(task=task, done=request.POST.get("done") == "1", by=request.user)
+    except ValidationError as exc:
+        if not _is_htmx(request):
+            messages.error(request, " ".join(exc.messages))
+    return _respond(request, pk, "")
+
+
+# --- account tab ------------------------------------------------------------------------------------------
+
+
+@login_required
+def account_ctas(request, pk: int):
+    """The account 360's CTAs tab: its open and closed CTAs and the "Open CTA" form."""
+    try:
+        account = account_selectors.account_detail(pk=pk)
+    except Account.DoesNotExist as exc:
+        raise Http404("No such account") from exc
+    can_open = policies.can_open_cta(request.user, account)
+    form = CTAOpenForm(request.POST or None, initial={"owner": account.owner_id})
+    status = 200
+    if request.method == "POST":
+        if not can_open:
+            raise PermissionDenied("You may not open CTAs on this account.")
+        if form.is_valid():
+            try:
+                cta = services.cta_open(account=account, created_by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, f"Opened CTA “{cta.title}”.")
+                return redirect("playbooks:account_ctas", pk=pk)
+        status = 400
+    ctas = list(selectors.account_ctas(account_id=account.pk))
+    can_act = policies.cta_action_map(request.user, ctas)
+    context = {
+        "account": account,
+        "can_edit": policies.can_open_cta(request.user, account),
+        "tab": "ctas",
+        "form": form,
+        "open_ctas": [c for c in ctas if not c.is_closed],
+        "closed_ctas": [c for c in ctas if c.is_closed],
+        "can_act": can_act,
+        "today": timezone.localdate(),
+    }
+    return render(request, "playbooks/account_ctas.html", context, status=status)
+
+
+# --- admin: playbooks and reasons -------------------------------------------------------------------------
+
+
+@role_required(Role.ADMIN)
+def playbook_list(request):
+    return render(request, "playbooks/playbook_list.html", {"playbooks": selectors.playbook_list()})
+
+
+@role_required(Role.ADMIN)
+def playbook_edit(request, pk: int | None = None):
+    playbook = get_object_or_404(Playbook, pk=pk) if pk else None
+    initial = [
+        {f: getattr(t, f) for f in ("title", "task_type", "due_in_days", "assignee_role", "guidance")}
+        | {"ORDER": i + 1}
+        for i, t in enumerate(playbook.tasks.all() if playbook else [])
+    ]
+    form = PlaybookForm(request.POST or None, instance=playbook)
+    formset = PlaybookTaskFormSet(request.POST or None, initial=initial, prefix="tasks")
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and formset.is_valid():
+            # ordered_forms: filled-in, not deleted, by ORDER (blank orders last, in page order).
+            tasks = [
+                {k: v for k, v in f.cleaned_data.items() if k not in ("ORDER", "DELETE")} for f in formset.ordered_forms
+            ]
+            data = {f: form.cleaned_data[f] for f in form.Meta.fields}
+            try:
+                saved = services.playbook_save(
+                    data=data, tasks=tasks, playbook=Playbook.objects.get(pk=pk) if pk else None
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Saved playbook {saved.name}.")
+                return redirect("playbooks:playbook_list")
+        status = 400
+    title = f"Edit playbook {playbook.name}" if playbook else "New playbook"
+    context = {"form": form, "formset": formset, "title": title, "playbook": playbook}
+    return render(request, "playbooks/playbook_form.html", context, status=status)
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def playbook_delete(request, pk: int):
+    playbook = get_object_or_404(Playbook, pk=pk)
+    services.playbook_delete(playbook=playbook)
+    messages.success(request, f"Deleted playbook {playbook.name}.")
+    return redirect("playbooks:playbook_list")
+
+
+@role_required(Role.ADMIN)
+def reason_list(request):
+    return render(request, "playbooks/reason_list.html", {"reasons": selectors.reason_list()})
+
+
+@role_required(Role.ADMIN)
+def reason_edit(request, pk: int | None = None):
+    reason = get_object_or_404(CTAReason, pk=pk) if pk else None
+    form = ReasonForm(request.POST or None, instance=reason)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = {f: form.cleaned_data[f] for f in form.Meta.fields}
+            try:
+                services.reason_save(data=data, reason=CTAReason.objects.get(pk=pk) if pk else None)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Reason saved.")
+                return redirect("playbooks:reason_list")
+        status = 400
+    title = f"Edit reason {reason.name}" if reason else "New CTA reason"
+    return render(request, "playbooks/form.html", {"form": form, "title": title}, status=status)
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def reason_delete(request, pk: int):
+    reason = get_object_or_404(CTAReason, pk=pk)
+    try:
+        services.reason_delete(reason=reason)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Deleted reason {reason.name}.")
+    return redirect("playbooks:reason_list")
