@@ -103,7 +103,12 @@ def _object(value: Any, name: str) -> dict[str, Any]:
 def _when(value: Any, name: str) -> dt.datetime | None:
     if value in (None, ""):
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be an ISO 8601 date-time.")
+    try:
+        parsed = dt.datetime.fromisoformat(value)  # C fast path; accepts "Z" and offsets
+    except ValueError:
+        parsed = parse_datetime(value)
     if parsed is None:
         raise ValueError(f"{name} must be an ISO 8601 date-time.")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

@@ -153,16 +153,25 @@ class RejectedMessage(models.Model):
         return f"{self.code}: {self.reason}"
 
 
-class DirtyAccount(models.Model):
-    """An account with new events whose rollups are not yet refreshed. ``version`` grows with every mark so the
-    refresh task deletes only what it saw; ``enqueued_at`` is the claim that keeps one queued task per account;
-    ``since`` is the earliest event time marked, so the refresh recomputes only the days that changed."""
+class UsageMark(models.Model):
+    """Events of this account since ``since`` are not rolled up yet. One row per ingest call and account, so
+    concurrent ingests only insert and never wait on each other's row locks; the refresh deletes the marks it
+    consumed in the transaction that rewrites the rollups."""
 
-    account = models.OneToOneField(Account, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     since = models.DateTimeField()
-    version = models.PositiveIntegerField(default=1)
-    marked_at = models.DateTimeField()
-    enqueued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"dirty {self.account_id} v{self.version}"
+        return f"mark {self.account_id} since {self.since:%Y-%m-%d}"
+
+
+class UsageClaim(models.Model):
+    """A refresh task is queued for this account: inserted with ON CONFLICT DO NOTHING by whoever enqueues,
+    so 1,000 events of an account make one task; the task deletes it when it starts."""
+
+    account = models.OneToOneField(Account, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    enqueued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"claim {self.account_id}"

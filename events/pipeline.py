@@ -1,13 +1,16 @@
-"""The usage pipeline: dirty-account marks, one queued refresh per account, set-based rollup refresh.
+"""The usage pipeline: marks, one queued refresh per account, set-based rollup refresh.
 
-1. An ingest marks each touched account in ``DirtyAccount`` (upsert: ``version`` + 1, ``since`` = earliest
-   event time) inside its transaction.
-2. After commit it claims the marks nobody has enqueued yet (conditional UPDATE ``enqueued_at IS NULL``)
-   and enqueues one ``refresh_usage`` task for the claimed accounts, so 1,000 events of one account make
-   one task. If the broker is down the claim is released and ``usage_sweep`` (beat) enqueues it later.
-3. The task releases the claim (new events now enqueue a follow-up), recomputes the account's rollups from
-   ``since`` with INSERT ... SELECT ... GROUP BY, updates contacts' last seen, deletes the mark only if its
-   version is unchanged, and sends ``account_changed``. Re-running it is harmless.
+1. An ingest inserts a ``UsageMark`` (account, earliest event time) per touched account inside its
+   transaction; marks are plain inserts, so concurrent ingests of the same account never wait on each other.
+2. As its last statement it claims the accounts with ``INSERT INTO UsageClaim ... ON CONFLICT DO NOTHING
+   RETURNING``: only accounts with no queued task come back, and after commit one ``refresh_usage`` task is
+   enqueued for them, so 1,000 events of one account make one task. If the broker is down the claims are
+   dropped and ``usage_sweep`` (beat, every minute) enqueues the marked accounts later.
+3. The task deletes the claims (new events now enqueue a follow-up), then per account, in one transaction,
+   deletes the marks it can see (DELETE ... RETURNING since) and rewrites the rollups from the earliest day
+   with INSERT ... SELECT ... GROUP BY; contacts' last seen moves forward. A crash rolls the marks back, and
+   the message is redelivered (acks_late). Marks committed meanwhile get a follow-up task; the sweep catches
+   the last rare race. Then ``account_changed`` is sent.
 """
 
 import datetime as dt
@@ -17,10 +20,11 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import Account, Contact
 from events.messages import ENGAGEMENT_TYPES
-from events.models import AccountDailyEvent, AccountDailyUser, DirtyAccount, Event
+from events.models import AccountDailyEvent, AccountDailyUser, Event, UsageClaim, UsageMark
 from events.signals import account_changed
 
 logger = logging.getLogger(__name__)
@@ -33,47 +37,50 @@ def _table(model) -> str:
 
 
 def mark_dirty(touched: dict[int, dt.datetime]) -> None:
-    """Mark accounts as having new events since the given times (one upsert), and claim and enqueue their
-    refresh once the surrounding transaction commits."""
+    """Mark accounts as having events since the given times and claim those with no queued task; their
+    refresh is enqueued once the surrounding transaction commits. Call inside a transaction."""
     if not touched:
         return
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
-    ids = sorted(touched)  # a fixed lock order: concurrent ingests cannot deadlock on the marks
-    table = _table(DirtyAccount)
-    least = "LEAST" if connection.vendor == "postgresql" else "MIN"
-    values = ", ".join(["(%s, %s, 1, %s, NULL)"] * len(ids))
+    ids = sorted(touched)
     params: list = []
     for account_id in ids:
         params += [account_id, ops.adapt_datetimefield_value(touched[account_id]), now]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (account_id, since, version, marked_at, enqueued_at) VALUES {values} "
-            f"ON CONFLICT (account_id) DO UPDATE SET version = {table}.version + 1, "
-            f"since = {least}({table}.since, EXCLUDED.since), marked_at = EXCLUDED.marked_at",
+            f"INSERT INTO {_table(UsageMark)} (account_id, since, created_at) VALUES "
+            + ", ".join(["(%s, %s, %s)"] * len(ids)),
             params,
         )
-    transaction.on_commit(lambda: claim_and_enqueue(ids))
+    claimed = claim(ids)
+    if claimed:
+        transaction.on_commit(lambda: enqueue(claimed))
 
 
-def claim_and_enqueue(account_ids: Iterable[int]) -> list[int]:
-    """Claim unclaimed marks with one conditional UPDATE and enqueue one task for them. Never raises for a
-    broker outage: the claim is released and the periodic sweep retries."""
+def claim(account_ids: Iterable[int]) -> list[int]:
+    """Claim the accounts that have no queued task (insert-or-nothing, in a fixed order); returns them."""
     ids = sorted(set(account_ids))
     if not ids:
         return []
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    marks = ", ".join(["%s"] * len(ids))
+    params: list = []
+    for account_id in ids:
+        params += [account_id, now]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_table(DirtyAccount)} SET enqueued_at = %s "
-            f"WHERE enqueued_at IS NULL AND account_id IN ({marks}) RETURNING account_id",
-            [now, *ids],
+            f"INSERT INTO {_table(UsageClaim)} (account_id, enqueued_at) VALUES "
+            + ", ".join(["(%s, %s)"] * len(ids))
+            + " ON CONFLICT (account_id) DO NOTHING RETURNING account_id",
+            params,
         )
-        claimed = sorted(row[0] for row in cursor.fetchall())
-    for start in range(0, len(claimed), TASK_CHUNK):
-        _enqueue(claimed[start : start + TASK_CHUNK])
-    return claimed
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def enqueue(account_ids: list[int]) -> None:
+    """Enqueue one refresh task per chunk of claimed accounts. Never raises for a broker outage."""
+    for start in range(0, len(account_ids), TASK_CHUNK):
+        _enqueue(account_ids[start : start + TASK_CHUNK])
 
 
 def _enqueue(account_ids: list[int]) -> None:
@@ -81,26 +88,22 @@ def _enqueue(account_ids: list[int]) -> None:
 
     try:
         refresh_usage.apply_async(args=(account_ids,), retry=False)
-    except Exception:  # any broker error: the events are safe in the database, the sweep will enqueue
+    except Exception:  # any broker error: the events and marks are safe in the database, the sweep enqueues
         logger.exception("Could not enqueue the usage refresh of %d accounts; the sweep will", len(account_ids))
-        DirtyAccount.objects.filter(account_id__in=account_ids).update(enqueued_at=None)
+        UsageClaim.objects.filter(account_id__in=account_ids).delete()
 
 
 def sweep(*, now: dt.datetime | None = None) -> list[int]:
-    """Periodic: attribute unmatched events whose account now exists, then enqueue the marks with no live
-    claim (never enqueued, broker was down, or the claim went stale). Returns the accounts enqueued."""
+    """Periodic: attribute unmatched events whose account now exists, then enqueue marked accounts that have
+    no live claim (never claimed, broker was down, or the claim went stale). Returns the accounts enqueued."""
     now = now or timezone.now()
     attribute_by_group_id()
-    pending = DirtyAccount.objects.filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - STALE_CLAIM))
-    ids = list(pending.order_by("marked_at").values_list("account_id", flat=True)[:5000])
-    enqueued = []
-    for start in range(0, len(ids), TASK_CHUNK):
-        chunk = ids[start : start + TASK_CHUNK]
-        claimed = list(pending.filter(account_id__in=chunk).values_list("account_id", flat=True))
-        if pending.filter(account_id__in=claimed).update(enqueued_at=now):
-            _enqueue(claimed)
-            enqueued += claimed
-    return enqueued
+    UsageClaim.objects.filter(enqueued_at__lt=now - STALE_CLAIM).delete()
+    marked = list(UsageMark.objects.order_by().values_list("account_id", flat=True).distinct()[:10_000])
+    with transaction.atomic():
+        claimed = claim(marked)
+    enqueue(claimed)
+    return claimed
 
 
 def attribute_by_group_id() -> int:
@@ -170,18 +173,40 @@ def rollups_refresh(*, account_id: int, since_day: dt.date) -> None:
         ).update(last_seen_at=latest)
 
 
+def _take_marks(account_id: int) -> dt.datetime | None:
+    """Delete the account's visible marks and return their earliest ``since`` (inside the refresh's transaction,
+    so a failed refresh puts them back)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {_table(UsageMark)} WHERE account_id = %s RETURNING since", [account_id])
+        values = [row[0] for row in cursor.fetchall()]
+    if not values:
+        return None
+    parsed = []
+    for value in values:
+        if isinstance(value, str):  # SQLite hands back text in UTC
+            value = parse_datetime(value)
+        parsed.append(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
+    return min(parsed)
+
+
 def usage_refresh(*, account_ids: Iterable[int]) -> list[int]:
-    """The task body: refresh the marked accounts among ``account_ids`` and drop their marks if no new event
-    came meanwhile. Returns the accounts refreshed (idempotent: an account with no mark is skipped)."""
+    """The task body: release the claims, then for each marked account consume its marks and rewrite its
+    rollups in one transaction; marks committed meanwhile get a follow-up task. Returns the accounts refreshed
+    (idempotent: an account with no mark is skipped)."""
     ids = sorted(set(account_ids))
-    marks = DirtyAccount.objects.filter(account_id__in=ids)
-    marks.update(enqueued_at=None)  # from now on, new events enqueue a follow-up task
-    seen = list(marks.values_list("account_id", "version", "since"))
+    UsageClaim.objects.filter(account_id__in=ids).delete()  # from now on, new events enqueue a follow-up
     done = []
-    for account_id, version, since in seen:
-        rollups_refresh(account_id=account_id, since_day=since.astimezone(dt.UTC).date())
-        DirtyAccount.objects.filter(account_id=account_id, version=version).delete()
+    for account_id in ids:
+        with transaction.atomic():
+            since = _take_marks(account_id)
+            if since is None:
+                continue
+            rollups_refresh(account_id=account_id, since_day=since.astimezone(dt.UTC).date())
         done.append(account_id)
+    late = UsageMark.objects.filter(account_id__in=ids).order_by().values_list("account_id", flat=True).distinct()
+    with transaction.atomic():
+        followup = claim(list(late))
+    enqueue(followup)
     return done
 
 

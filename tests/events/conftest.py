@@ -33,3 +33,13 @@ def post_v1(client, write_key):
         return client.generic("POST", f"/v1/{path}", body, content_type="application/json", **extra)
 
     return post
+
+
+@pytest.fixture(autouse=True)
+def _fresh_source_cache():
+    """The write-key cache is per process; each test's database starts empty."""
+    from events import services
+
+    services._source_cache.clear()
+    yield
+    services._source_cache.clear()

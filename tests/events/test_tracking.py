@@ -7,7 +7,7 @@ import json
 import pytest
 
 from accounts.models import Account, Contact
-from events.models import AccountDailyEvent, AccountDailyUser, DirtyAccount, Event, RejectedMessage
+from events.models import AccountDailyEvent, AccountDailyUser, Event, RejectedMessage, UsageMark
 from events.signals import account_changed
 from tests.events.factories import EventSourceFactory
 from tests.factories import AccountFactory, ContactFactory
@@ -41,7 +41,7 @@ def test_track_is_stored_attributed_and_rolled_up(post_v1, django_capture_on_com
     assert AccountDailyUser.objects.get().user_key == "u1"
     assert Contact.objects.get().last_seen_at.isoformat() == "2026-11-20T10:00:00+00:00"
     assert received == [[account.id]]
-    assert not DirtyAccount.objects.exists()
+    assert not UsageMark.objects.exists()
 
 
 def test_repeated_message_id_is_stored_once(post_v1, django_capture_on_commit_callbacks):

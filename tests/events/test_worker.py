@@ -7,7 +7,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from csp.celery import app
-from events.models import AccountDailyEvent, AccountDailyUser, DirtyAccount
+from events.models import AccountDailyEvent, AccountDailyUser, UsageMark
 from tests.events.test_tracking import track
 from tests.factories import AccountFactory
 
@@ -33,6 +33,6 @@ def test_worker_refreshes_rollups_after_ingest(transactional_db, post_v1):
         batch = [track(mid=f"m{i}", user=f"u{i % 3}") for i in range(50)]
         response = post_v1("batch", {"batch": batch})
         assert response.status_code == 200
-        assert _wait_for(lambda: not DirtyAccount.objects.filter(account=account).exists())
+        assert _wait_for(lambda: not UsageMark.objects.filter(account=account).exists())
     assert AccountDailyEvent.objects.get(account=account).count == 50
     assert AccountDailyUser.objects.filter(account=account).count() == 3

@@ -1,0 +1,255 @@
+"""Benchmark: ingestion through the real HTTP stack (gunicorn) against PostgreSQL COPY of the same rows.
+
+    DATABASE_URL=postgres://... REDIS_URL=redis://... python manage.py bench_ingest [--events 200000]
+
+Starts gunicorn on a loopback port, sends SDK-shaped batches of 100 track/page calls from several concurrent
+client threads, checks every event was stored, then COPYs the same rows into a scratch table shaped like
+``events_event`` (same columns, indexes and constraints) and prints both rates and their ratio.
+"""
+
+import base64
+import datetime as dt
+import http.client
+import json
+import os
+import queue
+import resource
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import psycopg
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from accounts.models import Account
+from events import pipeline, services
+from events.models import Event, EventSource, UsageClaim, UsageMark
+
+EVENTS = ["Report Viewed", "Dashboard Opened", "Export Downloaded", "Filter Applied", "Comment Added"]
+SCRATCH = "bench_copy_scratch"
+COLUMNS = (
+    "source_id, message_id, type, event, user_id, anonymous_id, group_id, account_id, timestamp, received_at, "
+    "properties, context"
+)
+
+
+def _machine_busy() -> float:
+    """CPU seconds spent by all processes on the machine so far (Linux /proc/stat), to show who used the CPU."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Command(BaseCommand):
+    help = "Ingestion rate through gunicorn vs PostgreSQL COPY of the same rows (prints events/s and the ratio)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--events", type=int, default=200_000)
+        parser.add_argument("--batch", type=int, default=100)
+        parser.add_argument("--clients", type=int, default=6, help="Concurrent client threads.")
+        parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes.")
+        parser.add_argument("--accounts", type=int, default=50)
+        parser.add_argument("--keep", action="store_true", help="Keep the bench accounts and events afterwards.")
+
+    def handle(self, *args, **opts):
+        if connection.vendor != "postgresql":
+            raise CommandError("bench_ingest measures PostgreSQL: set DATABASE_URL=postgres://...")
+        if not settings.REDIS_URL:
+            raise CommandError("Set REDIS_URL: without a broker the rollup refresh would run inside each request.")
+        n_events, size = opts["events"], opts["batch"]
+        accounts = self._accounts(opts["accounts"])
+        source, key = services.source_create(name=f"bench-{secrets.token_hex(4)}")
+        self.stdout.write(f"Preparing {n_events} events in batches of {size} for {len(accounts)} accounts...")
+        bodies, rows = self._payloads(source, accounts, n_events, size)
+        port = _free_port()
+        server = self._start_gunicorn(port, opts["workers"])
+        busy_before, client_before = _machine_busy(), resource.getrusage(resource.RUSAGE_SELF)
+        try:
+            api_secs = self._send(port, key, bodies, opts["clients"])
+        finally:
+            busy_after, client_after = _machine_busy(), resource.getrusage(resource.RUSAGE_SELF)
+            server.terminate()
+            server.wait(timeout=30)
+        server_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        client_cpu = (client_after.ru_utime + client_after.ru_stime) - (client_before.ru_utime + client_before.ru_stime)
+        stored = Event.objects.filter(source=source).count()
+        if stored != n_events:
+            raise CommandError(f"Only {stored} of {n_events} events were stored.")
+        refresh_start = time.perf_counter()
+        refreshed = pipeline.usage_refresh(account_ids=list(accounts.values()))
+        refresh_secs = time.perf_counter() - refresh_start
+        copy_secs = self._copy(rows)
+        api_rate, copy_rate = n_events / api_secs, n_events / copy_secs
+        self.stdout.write(
+            f"HTTP API (gunicorn, {opts['workers']} workers, {opts['clients']} clients): "
+            f"{n_events} events in {api_secs:.2f} s = {api_rate:,.0f} events/s"
+        )
+        self.stdout.write(
+            f"PostgreSQL COPY (same rows):          {n_events} rows in {copy_secs:.2f} s = {copy_rate:,.0f} rows/s"
+        )
+        self.stdout.write(
+            f"  CPU during the API run: machine {busy_after - busy_before:.1f} core-s "
+            f"of {api_secs * os.cpu_count():.1f}, "
+            f"gunicorn {server_cpu.ru_utime + server_cpu.ru_stime:.1f} s, bench clients {client_cpu:.1f} s"
+        )
+        self.stdout.write(f"Ratio API / COPY: {api_rate / copy_rate * 100:.1f}% (target >= 40%)")
+        self.stdout.write(f"Rollup refresh of {len(refreshed)} accounts after the run: {refresh_secs:.2f} s")
+        if not opts["keep"]:
+            UsageMark.objects.filter(account_id__in=accounts.values()).delete()
+            UsageClaim.objects.filter(account_id__in=accounts.values()).delete()
+            Event.objects.filter(source=source).delete()
+            Account.objects.filter(id__in=accounts.values()).delete()
+            EventSource.objects.filter(pk=source.pk).delete()
+
+    def _accounts(self, count: int) -> dict[str, int]:
+        externals = [f"BENCH-{i:04d}" for i in range(1, count + 1)]
+        existing = set(Account.objects.filter(external_id__in=externals).values_list("external_id", flat=True))
+        Account.objects.bulk_create([Account(name=f"Bench {e}", external_id=e) for e in externals if e not in existing])
+        return dict(Account.objects.filter(external_id__in=externals).values_list("external_id", "id"))
+
+    def _payloads(self, source, accounts, n_events, size):
+        """SDK-shaped batch bodies, and the same events as COPY rows (what the API stores)."""
+        now = dt.datetime.now(dt.UTC)
+        externals = list(accounts)
+        bodies, rows = [], []
+        for start in range(0, n_events, size):
+            batch = []
+            for i in range(start, min(start + size, n_events)):
+                ext = externals[i % len(externals)]
+                user = f"{ext}-u{(i // len(externals)) % 40}"
+                when = now - dt.timedelta(seconds=i % 86_400)
+                kind = "page" if i % 10 == 0 else "track"
+                name = "Dashboard" if kind == "page" else EVENTS[i % len(EVENTS)]
+                props = {"plan": "pro", "value": i % 97, "path": f"/app/{i % 13}"}
+                context = {
+                    "groupId": ext,
+                    "library": {"name": "analytics-python", "version": "2.3.4"},
+                    "ip": "10.0.0.1",
+                }
+                msg = {
+                    "type": kind,
+                    "messageId": str(uuid.uuid4()),
+                    "userId": user,
+                    "timestamp": when.isoformat(),
+                    "properties": props,
+                    "context": context,
+                    ("name" if kind == "page" else "event"): name,
+                }
+                batch.append(msg)
+                rows.append(
+                    (
+                        source.id, msg["messageId"], kind, name, user, "", ext, accounts[ext], when, now,
+                        json.dumps(props), json.dumps(context),
+                    )
+                )  # fmt: skip
+            bodies.append(json.dumps({"batch": batch, "sentAt": now.isoformat()}).encode())
+        return bodies, rows
+
+    def _start_gunicorn(self, port: int, workers: int) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "STATIC_MANIFEST": "false",
+            "LOG_LEVEL": "WARNING",
+            "CONN_MAX_AGE": "600",
+        }
+        # --preload: the app is imported once before forking, so no worker is still booting when timing starts.
+        cmd = [sys.executable, "-m", "gunicorn", "csp.wsgi", "--preload", "-b", f"127.0.0.1:{port}", "-w", str(workers)]
+        server = subprocess.Popen([*cmd, "--log-level", "warning"], env=env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    return server
+            except OSError:
+                time.sleep(0.2)
+        server.terminate()
+        raise CommandError("gunicorn did not come up within 30 s")
+
+    def _send(self, port: int, key: str, bodies: list[bytes], clients: int) -> float:
+        auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+        work: queue.Queue[bytes] = queue.Queue()
+        for body in bodies:
+            work.put(body)
+        failures: list[str] = []
+
+        def client() -> None:
+            conn = None
+            while True:
+                try:
+                    body = work.get_nowait()
+                except queue.Empty:
+                    return
+                for _attempt in range(3):
+                    try:
+                        conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                        conn.request(
+                            "POST",
+                            "/v1/batch",
+                            body,
+                            {"Authorization": auth, "Content-Type": "application/json", "User-Agent": "bench"},
+                        )
+                        response = conn.getresponse()
+                        response.read()
+                        if response.will_close:
+                            conn.close()
+                            conn = None
+                        if response.status != 200:
+                            failures.append(f"HTTP {response.status}")
+                        break
+                    except (OSError, http.client.HTTPException) as exc:
+                        conn = None
+                        failures.append(repr(exc))
+
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - start
+        if failures:
+            raise CommandError(f"{len(failures)} failed requests, first: {failures[0]}")
+        return elapsed
+
+    def _copy(self, rows: list[tuple]) -> float:
+        db = connection.settings_dict
+        dsn = psycopg.conninfo.make_conninfo(
+            dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"] or None
+        )
+        table = Event._meta.db_table
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+            conn.execute(f"CREATE TABLE {SCRATCH} (LIKE {table} INCLUDING ALL)")
+            try:
+                start = time.perf_counter()
+                with (
+                    conn.transaction(),
+                    conn.cursor() as cur,
+                    cur.copy(f"COPY {SCRATCH} ({COLUMNS}) FROM STDIN") as copy,
+                ):
+                    for row in rows:
+                        copy.write_row(row)
+                return time.perf_counter() - start
+            finally:
+                conn.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
