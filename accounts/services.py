@@ -20,6 +20,7 @@ from accounts.models import (
 )
 from csp.modeling import apply_fields
 from csp.models import User
+from timeline.services import timeline_record_contract
 
 ACCOUNT_FIELDS = frozenset(
     {
@@ -120,6 +121,7 @@ def contract_create(*, account: Account, data: dict[str, Any]) -> Contract:
     contract.arr = _contract_arr(contract)
     contract.save()
     account_refresh_financials(account_ids=[account.id])
+    timeline_record_contract(contract=contract, action="created")
     return contract
 
 
@@ -133,6 +135,7 @@ def contract_update(*, contract: Contract, data: dict[str, Any]) -> Contract:
     contract.arr = _contract_arr(contract)
     contract.save()
     account_refresh_financials(account_ids=[contract.account_id])
+    timeline_record_contract(contract=contract, action="updated")
     return contract
 
 
@@ -140,6 +143,7 @@ def contract_update(*, contract: Contract, data: dict[str, Any]) -> Contract:
 def contract_delete(*, contract: Contract) -> None:
     """Remove a contract and refresh its account's derived figures."""
     account_id = contract.account_id
+    timeline_record_contract(contract=contract, action="deleted")
     contract.delete()
     account_refresh_financials(account_ids=[account_id])
 

@@ -11,6 +11,9 @@ NAV_ITEMS = [
     ("Playbooks", "playbooks:playbook_list", {Role.ADMIN}),
     ("Users", "csp:user_list", {Role.ADMIN}),
     ("Teams", "csp:team_list", {Role.ADMIN, Role.MANAGER}),
+    ("Going dark", "timeline:going_dark", None),
+    ("Plan templates", "success:templates", {Role.ADMIN}),
+    ("Import", "imports:list", {Role.ADMIN}),
     ("Ingestion", "events:console", {Role.ADMIN}),
     ("API docs", "swagger-ui", None),
 ]

@@ -22,6 +22,9 @@ app_urls = (
 api_v1 = [
     path("", include("csp.api.urls")),
     path("", include("accounts.api.urls")),
+    path("", include("timeline.api.urls")),
+    path("", include("success.api.urls")),
+    path("", include("imports.api.urls")),
     path("", include("playbooks.api.urls")),
     path("", include("support.api.urls")),
 ]
@@ -30,6 +33,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include(app_urls)),
     path("accounts/", include("accounts.urls")),
+    path("", include("timeline.urls")),
+    path("", include("success.urls")),
+    path("", include("imports.urls")),
     path("", include("playbooks.urls")),
     path("", include("events.urls")),
     path("v1/", include("events.tracking")),
