@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from playbooks.models import CTA, CTAPriority, CTAReason, CTAType, Playbook, TaskType
+from playbooks.models import CTA, CTAPriority, CTAReason, CTATask, CTAType, Playbook, TaskType
 from playbooks.services import cta_apply_playbook, playbook_save, reason_save
 
 REASONS = [
@@ -42,6 +42,13 @@ PLAYBOOKS = [
         ("Hand over to the account executive", TaskType.EMAIL, 5, "account_team:ae"),
     ]),
 ]  # fmt: skip
+GUIDANCE = {
+    "Call the champion": "Ask what changed: people, priorities, budget. Listen first; agree one next step.",
+    "Recovery plan meeting": "Bring the health drivers; agree 2-3 measurable goals with owners and dates.",
+    "Prepare value summary": "ROI since the last renewal: usage trend, outcomes reached, support history.",
+    "Kickoff meeting": "Confirm goals, success criteria, timeline and who does what on both sides.",
+    "Confirm utilisation and growth plans": "Which teams are next? Is the seat limit blocking anyone?",
+}
 TITLES = {
     CTAType.RISK: "Recover {name}", CTAType.RENEWAL: "Renew {name}", CTAType.LIFECYCLE: "Onboard {name}",
     CTAType.OPPORTUNITY: "Expand {name}", CTAType.ACTIVITY: "Schedule QBR with {name}",
@@ -62,7 +69,10 @@ def playbooks_demo_seed(*, seed: int = 5, count: int = 30) -> dict[str, int]:
         )
     playbooks = {}
     for name, cta_type, description, steps in PLAYBOOKS:
-        tasks = [{"title": t, "task_type": k, "due_in_days": d, "assignee_role": r} for t, k, d, r in steps]
+        tasks = [
+            {"title": t, "task_type": k, "due_in_days": d, "assignee_role": r, "guidance": GUIDANCE.get(t, "")}
+            for t, k, d, r in steps
+        ]
         playbooks[cta_type] = Playbook.objects.filter(name=name).first() or playbook_save(
             data={"name": name, "cta_type": cta_type, "description": description}, tasks=tasks
         )
@@ -75,6 +85,7 @@ def playbooks_demo_seed(*, seed: int = 5, count: int = 30) -> dict[str, int]:
     existing = set(CTA.objects.filter(account__in=picks).values_list("account_id", "title"))
     created = 0
     for i, account in enumerate(picks):
+        rng = random.Random(f"{seed}-{i}")  # one generator per CTA: skipping an existing one shifts nothing
         cta_type = rng.choice([CTAType.RISK, CTAType.RISK, CTAType.RENEWAL, CTAType.LIFECYCLE, CTAType.OPPORTUNITY,
                                CTAType.ACTIVITY])  # fmt: skip
         priority = rng.choice(list(CTAPriority))
@@ -92,6 +103,12 @@ def playbooks_demo_seed(*, seed: int = 5, count: int = 30) -> dict[str, int]:
         cta.full_clean()
         cta.save()
         if playbook is not None:
-            cta_apply_playbook(cta=cta, playbook=playbook)
+            for task in cta_apply_playbook(cta=cta, playbook=playbook):
+                # Work already done: most steps that fell due before today are ticked off.
+                if task.due_date < today and rng.random() < 0.6:
+                    CTATask.objects.filter(pk=task.pk).update(
+                        completed_at=opened + dt.timedelta(days=(task.due_date - opened.date()).days),
+                        completed_by=task.assignee,
+                    )
         created += 1
     return {"ctas_created": created, "ctas": CTA.objects.count()}

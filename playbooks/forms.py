@@ -93,6 +93,7 @@ class PlaybookForm(forms.ModelForm):
         model = Playbook
         fields = ["name", "description", "cta_type", "is_active"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        labels = {"cta_type": "CTA type", "is_active": "Active"}
 
 
 class PlaybookTaskForm(forms.Form):
@@ -100,13 +101,31 @@ class PlaybookTaskForm(forms.Form):
     task_type = forms.ChoiceField(choices=TaskType.choices, initial=TaskType.TODO)
     due_in_days = forms.IntegerField(min_value=0, max_value=365, initial=0, label="Due (days after opening)")
     assignee_role = forms.ChoiceField(choices=ASSIGNEE_ROLE_CHOICES, label="Assignee", initial=ASSIGNEE_ACCOUNT_OWNER)
-    guidance = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    guidance = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 1}))
 
 
-PlaybookTaskFormSet = forms.formset_factory(PlaybookTaskForm, extra=2, can_delete=True, can_order=True)
+class BasePlaybookTaskFormSet(forms.BaseFormSet):
+    """Steps render as table rows: small Bootstrap widgets, the order box included."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for name, field in form.fields.items():
+            if name == "DELETE":
+                field.widget.attrs["class"] = "form-check-input"
+            else:
+                css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+                field.widget.attrs["class"] = (
+                    f"{css} form-control-sm" if css == "form-control" else f"{css} form-select-sm"
+                )
+
+
+PlaybookTaskFormSet = forms.formset_factory(
+    PlaybookTaskForm, formset=BasePlaybookTaskFormSet, extra=2, can_delete=True, can_order=True
+)
 
 
 class ReasonForm(forms.ModelForm):
     class Meta:
         model = CTAReason
         fields = ["name", "cta_type", "is_active"]
+        labels = {"cta_type": "CTA type", "is_active": "Active"}
