@@ -101,7 +101,6 @@ def console(request):
         },
         "rejections": selectors.rejections(since=since),
         "unmatched": selectors.unmatched(),
-        "sources": selectors.source_list(),
     }
     return render(request, "events/console.html", context)
 
