@@ -21,11 +21,13 @@ def account():
 
 
 def test_a_thousand_events_of_one_account_make_one_task(post_v1, account, django_capture_on_commit_callbacks):
-    with mock.patch.object(refresh_usage, "apply_async") as apply_async:
-        with django_capture_on_commit_callbacks(execute=True):
-            for start in range(0, 1000, 100):
-                batch = [track(mid=f"m{i}", user=f"u{i % 7}") for i in range(start, start + 100)]
-                assert post_v1("batch", {"batch": batch}).status_code == 200
+    with (
+        mock.patch.object(refresh_usage, "apply_async") as apply_async,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        for start in range(0, 1000, 100):
+            batch = [track(mid=f"m{i}", user=f"u{i % 7}") for i in range(start, start + 100)]
+            assert post_v1("batch", {"batch": batch}).status_code == 200
     assert apply_async.call_count == 1
     assert apply_async.call_args.kwargs["args"] == ([account.id],)
     assert UsageMark.objects.filter(account=account).count() == 10  # one per call, all waiting for the task
@@ -37,9 +39,11 @@ def test_a_thousand_events_of_one_account_make_one_task(post_v1, account, django
 
 
 def test_broker_down_still_accepts_and_the_sweep_catches_up(post_v1, account, django_capture_on_commit_callbacks):
-    with mock.patch.object(refresh_usage, "apply_async", side_effect=BrokerError("redis down")):
-        with django_capture_on_commit_callbacks(execute=True):
-            response = post_v1("track", track())
+    with (
+        mock.patch.object(refresh_usage, "apply_async", side_effect=BrokerError("redis down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = post_v1("track", track())
     assert response.status_code == 200
     assert Event.objects.count() == 1
     assert UsageMark.objects.filter(account=account).exists()
