@@ -17,7 +17,8 @@ def default_scope(user: User) -> str:
 
 def account_list(*, user: User, scope: str = "all") -> QuerySet[Account]:
     """Accounts for list pages and endpoints, restricted to a book: ``mine``, ``team`` or ``all``."""
-    qs = Account.objects.select_related("owner", "parent")
+    # health: score, band and trend column; health__override: the override marker (same query, no N+1).
+    qs = Account.objects.select_related("owner", "parent", "health", "health__override")
     if scope == "mine":
         qs = qs.filter(owner=user)
     elif scope == "team":

@@ -17,6 +17,11 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.contracts_expire",
         "schedule": crontab(hour=1, minute=5),
     },
+    # Every account rescored once a day, so day-based measures (days since activity, to renewal) move on.
+    "health-recompute-nightly": {
+        "task": "health.tasks.health_recompute_all",
+        "schedule": crontab(hour=2, minute=15),
+    },
     # Usage: enqueue rollup refreshes left without a task (Redis was down) and attribute late-matched events.
     "usage-sweep": {
         "task": "events.tasks.usage_sweep",

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "accounts",
     "events",
     "support",
+    "health",
     "timeline",
     "success",
     "imports",

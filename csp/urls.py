@@ -27,6 +27,7 @@ api_v1 = [
     path("", include("imports.api.urls")),
     path("", include("playbooks.api.urls")),
     path("", include("support.api.urls")),
+    path("", include("health.api.urls")),
 ]
 
 urlpatterns = [
@@ -39,6 +40,7 @@ urlpatterns = [
     path("", include("playbooks.urls")),
     path("", include("events.urls")),
     path("v1/", include("events.tracking")),
+    path("health/", include("health.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

@@ -1,0 +1,239 @@
+"""Writes of health: recompute (current and history), overrides and the CSM sentiment pulse.
+Scorecard edits live in ``health.scorecards``."""
+
+import datetime as dt
+import json
+import zlib
+from dataclasses import dataclass
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from csp.models import User
+from health.assignment import account_q
+from health.bulk import insert_snapshots, upsert_current
+from health.engine import compute, load_scorecards
+from health.measures import active_overrides
+from health.models import (
+    AccountHealth,
+    Band,
+    HealthOverride,
+    HealthSnapshot,
+    SentimentPulse,
+    SnapshotSource,
+    Trend,
+)
+from health.signals import health_changed
+
+# A move smaller than this (in score points) shows as a flat trend.
+TREND_DEADBAND = 1.0
+MAX_OVERRIDE_DAYS = 365
+HISTORY_DAYS = 180
+
+
+@dataclass
+class RecomputeStats:
+    scored: int = 0
+    snapshots: int = 0
+    band_changes: int = 0
+
+
+def _fingerprint(day: str, card_id: int, score: float | None, breakdown_json: str) -> str:
+    # Stable across processes (unlike hash()): a cheap CRC of what the snapshot would record.
+    return format(zlib.crc32(f"{day}|{card_id}|{score}|{breakdown_json}".encode()), "08x")
+
+
+def _trend(score: float | None, previous: float | None) -> str:
+    if score is None or previous is None or abs(score - previous) < TREND_DEADBAND:
+        return Trend.FLAT
+    return Trend.UP if score > previous else Trend.DOWN
+
+
+def _emit(changes: list[dict]) -> None:
+    for change in changes:
+        health_changed.send(sender=AccountHealth, **change)
+
+
+def health_recompute(
+    *,
+    account_ids: list[int] | None = None,
+    as_of: dt.date | None = None,
+    source: str = SnapshotSource.LIVE,
+) -> RecomputeStats:
+    """Recompute the current health of the given accounts (None = all) set-based: the sources' aggregate queries,
+    scoring in Python, one bulk insert of snapshots and one bulk upsert of current rows (COPY on PostgreSQL).
+
+    A snapshot is written when anything scored changed, and at least once a day per account. A change of computed
+    band sends ``health_changed`` once, after commit. ``previous_score``/``trend`` keep the last move of the score.
+
+    A full recompute on PostgreSQL, outside any transaction, runs its aggregate queries side by side on separate
+    connections (they only read committed rollups); the writes then happen in one transaction."""
+    now = timezone.now()
+    as_of = as_of or timezone.localdate(now)
+    parallel = account_ids is None and connection.vendor == "postgresql" and not connection.in_atomic_block
+    results = compute(as_of=as_of, account_ids=account_ids, parallel=parallel)
+    if not results:
+        return RecomputeStats()
+    with transaction.atomic():
+        return _persist(results, account_ids is None, as_of, now, source)
+
+
+def _persist(results, everyone: bool, as_of: dt.date, now: dt.datetime, source: str) -> RecomputeStats:
+    ids = None if everyone else [r.account_id for r in results]
+    current_qs = AccountHealth.objects.all() if ids is None else AccountHealth.objects.filter(account_id__in=ids)
+    current = {
+        row[0]: row
+        for row in current_qs.values_list(
+            "account_id", "score", "band", "previous_score", "previous_band", "fingerprint"
+        )
+    }
+    overrides = active_overrides(ids, as_of)
+    stats = RecomputeStats(scored=len(results))
+    snapshots, rows, changes = [], [], []
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    day = as_of.isoformat()
+    for r in results:
+        breakdown_json = dumps(r.breakdown)
+        # The day is part of the fingerprint: every account gets at least one snapshot a day.
+        fp = _fingerprint(day, r.scorecard.id, r.score, breakdown_json)
+        cur = current.get(r.account_id)
+        changed_at = None  # None keeps the stored value (see health.bulk)
+        if cur is None:
+            old_score = old_band = prev_score = prev_band = None
+            changed_at = now
+        else:
+            _aid, old_score, old_band, prev_score, prev_band, _fp = cur
+            if old_score != r.score:
+                prev_score, prev_band, changed_at = old_score, old_band, now
+        if cur is None or cur[5] != fp:
+            snapshots.append((r.account_id, r.scorecard.id, now, as_of, r.score, r.band, breakdown_json, source))
+        if (old_band or "") != r.band:
+            changes.append(
+                {
+                    "account_id": r.account_id,
+                    "old_band": old_band or None,
+                    "new_band": r.band or None,
+                    "old_score": old_score,
+                    "new_score": r.score,
+                }
+            )
+        override = overrides.get(r.account_id)
+        rows.append(
+            (
+                r.account_id, r.scorecard.id, r.score, r.band, prev_score, prev_band or "", _trend(r.score, prev_score),
+                fp, now, changed_at, override.id if override else None,
+            )
+        )  # fmt: skip
+    insert_snapshots(snapshots)
+    upsert_current(rows)
+    stats.snapshots, stats.band_changes = len(snapshots), len(changes)
+    if changes:
+        transaction.on_commit(partial(_emit, changes))
+    return stats
+
+
+def health_recompute_history(
+    *, scorecard_id: int | None = None, days: int = HISTORY_DAYS, today: dt.date | None = None
+) -> int:
+    """Recompute past days' snapshots from the stored rollups (after a scorecard changed): for each of the last
+    ``days`` days before today, replace the day's snapshots of the accounts the scorecard scores (all accounts
+    when None) with one recomputed snapshot. One transaction per day, so a retry resumes cheaply; idempotent.
+    Current rows and signals are left alone: history is not news. Returns the number of snapshots written."""
+    today = today or timezone.localdate()
+    written = 0
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    for offset in range(days, 0, -1):
+        day = today - dt.timedelta(days=offset)
+        with transaction.atomic():
+            results = compute(as_of=day, scorecard_id=scorecard_id)
+            old = HealthSnapshot.objects.filter(as_of=day)
+            if scorecard_id is not None:
+                cards = load_scorecards()
+                card = next((c for c in cards if c.id == scorecard_id), None)
+                if card is None:
+                    return written
+                old = old.filter(account_q(card, cards, prefix="account__"))
+            old.delete()
+            stamp = timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59, 59)))
+            snaps = [
+                (r.account_id, r.scorecard.id, stamp, day, r.score, r.band, dumps(r.breakdown), SnapshotSource.HISTORY)
+                for r in results
+            ]
+            insert_snapshots(snaps)
+            written += len(snaps)
+    return written
+
+
+def _enqueue_recompute(account_ids: list[int]) -> None:
+    from health.tasks import health_recompute_accounts
+
+    transaction.on_commit(partial(health_recompute_accounts.delay, account_ids))
+
+
+@transaction.atomic
+def override_create(
+    *,
+    account: Account,
+    band: str,
+    reason: str,
+    expires_on: dt.date,
+    user: User,
+    replace: bool = False,
+    today: dt.date | None = None,
+) -> HealthOverride:
+    """Override an account's band with a reason until a date. An override already in force is never silently
+    replaced: without ``replace=True`` this refuses; with it the old one is ended (by ``user``) and kept."""
+    today = today or timezone.localdate()
+    errors = {}
+    if band not in Band.values:
+        errors["band"] = "Choose red, yellow or green."
+    if not (reason or "").strip():
+        errors["reason"] = "Say why the computed band is wrong."
+    if expires_on is None or expires_on < today:
+        errors["expires_on"] = "The expiry date must be today or later."
+    elif expires_on > today + dt.timedelta(days=MAX_OVERRIDE_DAYS):
+        errors["expires_on"] = f"An override may last at most {MAX_OVERRIDE_DAYS} days."
+    current = (
+        HealthOverride.objects.select_for_update()
+        .filter(account=account, ended_at__isnull=True, expires_on__gte=today)
+        .first()
+    )
+    if current and not replace:
+        errors["replace"] = (
+            f"An override ({current.get_band_display()} until {current.expires_on:%Y-%m-%d}) is already in force. "
+            "End it first or confirm you replace it."
+        )
+    if errors:
+        raise ValidationError(errors)
+    if current:
+        override_end(override=current, user=user)
+    override = HealthOverride(account=account, band=band, reason=reason.strip(), expires_on=expires_on, created_by=user)
+    override.full_clean()
+    override.save()
+    AccountHealth.objects.filter(account=account).update(override=override)
+    return override
+
+
+@transaction.atomic
+def override_end(*, override: HealthOverride, user: User) -> HealthOverride:
+    """End an override now; it stays in the account's history as ended by ``user``."""
+    if override.ended_at is not None:
+        raise ValidationError({"override": "This override has already ended."})
+    override.ended_at = timezone.now()
+    override.ended_by = user
+    override.save(update_fields=["ended_at", "ended_by"])
+    AccountHealth.objects.filter(account_id=override.account_id, override=override).update(override=None)
+    return override
+
+
+@transaction.atomic
+def sentiment_set(*, account: Account, sentiment: str, user: User, note: str = "") -> SentimentPulse:
+    """Record the CSM's red/yellow/green pulse and recompute the account's health after commit."""
+    pulse = SentimentPulse(account=account, sentiment=sentiment, note=note, set_by=user, set_at=timezone.now())
+    pulse.full_clean()
+    pulse.save()
+    _enqueue_recompute([account.id])
+    return pulse

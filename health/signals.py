@@ -1,0 +1,8 @@
+"""Signals other apps react to (the playbook engine listens to ``health_changed``)."""
+
+from django.dispatch import Signal
+
+# Sent once per change of an account's computed band, after the new score is committed, with
+# ``account_id: int, old_band: str | None, new_band: str | None, old_score: float | None, new_score: float | None``.
+# ``old_band`` is None the first time an account is scored.
+health_changed = Signal()
