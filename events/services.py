@@ -199,15 +199,17 @@ def ingest(*, source: EventSource, messages: list[Message], rejections: list[Rej
     accounts are marked dirty, and their refresh is enqueued after commit (see ``events.pipeline``)."""
     now = timezone.now()
     with transaction.atomic():
-        known: dict[str, Account | None] = {}
+        joined: dict[str, str] = {}  # user -> group id, from this call's group messages
         for msg in messages:
             if msg.type == "group":
-                known[msg.user_id or msg.anonymous_id] = _guarded(_group, source, msg)
+                _guarded(_group, source, msg)
+                joined[msg.user_id or msg.anonymous_id] = msg.group_id
         # Users' groups from earlier calls, and accounts by group id: one query each for the whole call.
-        users = {m.user_id or m.anonymous_id for m in messages if not m.group_id} - set(known)
+        users = {m.user_id or m.anonymous_id for m in messages if not m.group_id} - set(joined)
         user_groups = dict(
             UserGroup.objects.filter(source=source, user_id__in=users).values_list("user_id", "group_id")
         )
+        user_groups.update(joined)
         for msg in messages:
             if not msg.group_id and msg.type != "group":
                 msg.group_id = user_groups.get(msg.user_id or msg.anonymous_id, "")
