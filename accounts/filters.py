@@ -6,6 +6,7 @@ from django import forms
 from accounts.models import Account, AccountStatus, Contact, Contract, EngagementModel, LifecycleStage, Tier
 from accounts.selectors import SCOPES, account_list, account_search_q
 from csp.models import User
+from segments.selectors import segment_account_ids_q, segment_choices
 
 SORTS = {
     "name": "name",
@@ -39,6 +40,8 @@ class AccountFilter(django_filters.FilterSet):
     renewal_before = django_filters.DateFilter(
         field_name="next_renewal_date", lookup_expr="lte", widget=forms.DateInput(attrs={"type": "date"})
     )
+    # A saved segment's live members (segments.selectors.segment_accounts), as one subquery.
+    segment = django_filters.ModelChoiceFilter(queryset=segment_choices(), method="filter_segment")
     ordering = django_filters.OrderingFilter(fields={v: k for k, v in SORTS.items()})
 
     class Meta:
@@ -47,6 +50,9 @@ class AccountFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(account_search_q(value.strip())) if value.strip() else queryset
+
+    def filter_segment(self, queryset, name, value):
+        return queryset.filter(**segment_account_ids_q(value)) if value else queryset
 
     def filter_scope(self, queryset, name, value):
         user = getattr(self.request, "user", None)

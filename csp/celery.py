@@ -27,4 +27,9 @@ app.conf.beat_schedule = {
         "task": "events.tasks.usage_sweep",
         "schedule": 60.0,
     },
+    # Triggers: date-based conditions (renewal, no touchpoint), usage and utilization, segment entered/left.
+    "triggers-evaluate": {
+        "task": "triggers.tasks.triggers_evaluate_periodic",
+        "schedule": crontab(minute="*/15"),
+    },
 }

@@ -9,6 +9,8 @@ NAV_ITEMS = [
     ("Accounts", "accounts:list", None),
     ("CTAs", "playbooks:cockpit", None),
     ("Playbooks", "playbooks:playbook_list", {Role.ADMIN}),
+    ("Segments", "segments:list", {Role.ADMIN}),
+    ("Triggers", "triggers:list", {Role.ADMIN}),
     ("Users", "csp:user_list", {Role.ADMIN}),
     ("Teams", "csp:team_list", {Role.ADMIN, Role.MANAGER}),
     ("Going dark", "timeline:going_dark", None),

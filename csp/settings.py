@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "success",
     "imports",
     "playbooks",
+    "segments",
+    "triggers",
     "surveys",
     "metrics",
 ]

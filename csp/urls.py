@@ -28,6 +28,8 @@ api_v1 = [
     path("", include("playbooks.api.urls")),
     path("", include("support.api.urls")),
     path("", include("health.api.urls")),
+    path("", include("segments.api.urls")),
+    path("", include("triggers.api.urls")),
 ]
 
 urlpatterns = [
@@ -41,6 +43,8 @@ urlpatterns = [
     path("", include("events.urls")),
     path("v1/", include("events.tracking")),
     path("health/", include("health.urls")),
+    path("segments/", include("segments.urls")),
+    path("", include("triggers.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

@@ -1,0 +1,32 @@
+"""Signal receivers: thin, they only enqueue evaluation once the sender's transaction commits."""
+
+from functools import partial
+
+from django.db import transaction
+
+
+def on_health_changed(sender, account_id=None, **kwargs) -> None:
+    """``health.signals.health_changed`` → evaluate health conditions for that account in the worker."""
+    from triggers.tasks import triggers_evaluate_accounts
+
+    if account_id is not None:
+        transaction.on_commit(partial(triggers_evaluate_accounts.delay, [int(account_id)], "health"))
+
+
+def on_account_changed(sender, account_ids=None, **kwargs) -> None:
+    """``events.signals.account_changed`` → evaluate usage, event and escalation conditions for those accounts."""
+    from triggers.tasks import triggers_evaluate_accounts
+
+    ids = sorted({int(i) for i in account_ids or []})
+    if ids:
+        transaction.on_commit(partial(triggers_evaluate_accounts.delay, ids, "usage"))
+
+
+def on_survey_answer(sender, account_id=None, kind=None, score=None, **kwargs) -> None:
+    """``surveys.signals.answer_received`` (once the surveys module sends it) → survey-answer triggers."""
+    from triggers import services
+
+    if account_id is not None and kind and score is not None:
+        transaction.on_commit(
+            partial(services.triggers_evaluate_survey_answer, account_id=int(account_id), kind=kind, score=int(score))
+        )

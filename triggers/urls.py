@@ -1,0 +1,17 @@
+from django.urls import path
+
+from triggers import views
+
+app_name = "triggers"
+urlpatterns = [
+    path("triggers/", views.trigger_list, name="list"),
+    path("triggers/new/", views.trigger_edit, name="create"),
+    path("triggers/<int:pk>/", views.trigger_edit, name="edit"),
+    path("triggers/<int:pk>/dry-run/", views.trigger_dry_run, name="dry_run"),
+    path("triggers/<int:pk>/toggle/", views.trigger_toggle, name="toggle"),
+    path("triggers/<int:pk>/delete/", views.trigger_delete, name="delete"),
+    path("triggers/<int:pk>/log/", views.trigger_log, name="log"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/badge/", views.notification_badge, name="notification_badge"),
+    path("notifications/read/", views.notification_read, name="notification_read"),
+]
