@@ -98,11 +98,12 @@ def _endpoint(msg_type: str | None):
     return view
 
 
+SHORT = {"t": "track", "i": "identify", "g": "group", "p": "page", "s": "screen", "a": "alias"}
 urlpatterns = [
     path("batch", _endpoint(None), name="v1_batch"),
     path("import", _endpoint(None), name="v1_import"),
-    *[
-        path(kind, _endpoint(kind), name=f"v1_{kind}")
-        for kind in ("track", "identify", "group", "page", "screen", "alias")
-    ],
+    *[path(kind, _endpoint(kind), name=f"v1_{kind}") for kind in SHORT.values()],
+    # analytics.js (browser) posts to /v1/t, /v1/i, ... with the write key in the body.
+    *[path(short, _endpoint(kind), name=f"v1_{short}") for short, kind in SHORT.items()],
+    path("b", _endpoint(None), name="v1_b"),
 ]

@@ -212,3 +212,10 @@ def test_identify_creates_contact_when_account_known(post_v1):
     post_v1("identify", {"userId": "u7", "traits": {"name": "Kim Lee", "email": "kim@acme.example"}})
     contact = Contact.objects.get(external_id="u7")
     assert (contact.account, contact.name, contact.email) == (account, "Kim Lee", "kim@acme.example")
+
+
+def test_browser_short_paths_with_write_key_in_body(client, write_key):
+    body = {"writeKey": write_key, "userId": "u1", "event": "Clicked", "messageId": "b1"}
+    response = client.post("/v1/t", json.dumps(body), content_type="text/plain")
+    assert response.status_code == 200
+    assert Event.objects.get().type == "track"
