@@ -128,7 +128,7 @@ def _plan_accounts(chunk: list[tuple[int, dict[str, str]]], ctx: Context):
     parent_keys = {raw["parent_external_id"] for _, raw in chunk if "parent_external_id" in raw}
     known_parents = set(Account.objects.filter(external_id__in=parent_keys).values_list("external_id", flat=True))
     for line, raw in chunk:
-        key = raw.get("external_id", "")
+        key, changed = raw.get("external_id", ""), True
         try:
             if not key:
                 raise RowError("external_id: required (the account's id in your CRM)")
@@ -145,8 +145,7 @@ def _plan_accounts(chunk: list[tuple[int, dict[str, str]]], ctx: Context):
                     raise RowError("name: required for a new account")
                 obj, action = Account(external_id=key, **values), RowAction.CREATE
             else:
-                for f, v in values.items():
-                    setattr(obj, f, v)
+                changed = _assign(obj, values)
                 action = RowAction.UPDATE
             _validate(obj, exclude=["owner", "parent", "custom_fields"])
         except (RowError, c.CellError) as exc:
@@ -154,7 +153,7 @@ def _plan_accounts(chunk: list[tuple[int, dict[str, str]]], ctx: Context):
             continue
         if parent:
             ctx.parents.append((key, parent))
-        yield line, action, key, "", obj
+        yield _outcome(line, action, key, obj, changed)
 
 
 def _apply_parents(ctx: Context) -> None:
@@ -198,7 +197,7 @@ def _plan_contacts(chunk: list[tuple[int, dict[str, str]]], ctx: Context):
         if contact.email:
             by_email[(contact.account_id, contact.email.lower())] = contact
     for line, raw in chunk:
-        key = raw.get("external_id") or raw.get("email", "")
+        key, changed = raw.get("external_id") or raw.get("email", ""), True
         try:
             account_id = _account_of(raw, accounts)
             if not key:
@@ -227,8 +226,7 @@ def _plan_contacts(chunk: list[tuple[int, dict[str, str]]], ctx: Context):
                     raise RowError("name: required for a new contact (name, or first and last name)")
                 obj, action = Contact(account_id=account_id, **values), RowAction.CREATE
             else:
-                for f, v in values.items():
-                    setattr(obj, f, v)
+                changed = _assign(obj, values)
                 action = RowAction.UPDATE
             _validate(obj, exclude=["account"])
         except (RowError, c.CellError) as exc:
@@ -236,7 +234,7 @@ def _plan_contacts(chunk: list[tuple[int, dict[str, str]]], ctx: Context):
             continue
         if raw.get("is_primary") and obj.is_primary:
             ctx.primary_seen.setdefault(account_id, line)
-        yield line, action, key, "", obj
+        yield _outcome(line, action, key, obj, changed)
 
 
 # --- contracts --------------------------------------------------------------------------------------------
@@ -264,7 +262,7 @@ def _plan_contracts(chunk: list[tuple[int, dict[str, str]]], ctx: Context):
     keys = [raw["external_id"] for _, raw in chunk if "external_id" in raw]
     existing = {k.external_id: k for k in Contract.objects.filter(external_id__in=keys)}
     for line, raw in chunk:
-        key = raw.get("external_id", "")
+        key, changed = raw.get("external_id", ""), True
         try:
             if not key:
                 raise RowError("external_id: required (the contract's id in your CRM)")
@@ -280,15 +278,31 @@ def _plan_contracts(chunk: list[tuple[int, dict[str, str]]], ctx: Context):
             else:
                 if obj.account_id != account_id:
                     raise RowError(f"account_external_id: contract {key} belongs to another account")
-                for f, v in values.items():
-                    setattr(obj, f, v)
+                changed = _assign(obj, values)
                 action = RowAction.UPDATE
             _validate(obj, exclude=["account"])
             obj.arr = _contract_arr(obj)
         except (RowError, c.CellError) as exc:
             yield line, RowAction.REJECT, key, str(exc), None
             continue
-        yield line, action, key, "", obj
+        yield _outcome(line, action, key, obj, changed)
+
+
+def _assign(obj: Model, values: dict[str, Any]) -> bool:
+    """Set the row's values on an existing object; False when nothing differs (the row needs no write)."""
+    changed = False
+    for f, v in values.items():
+        if getattr(obj, f) != v:
+            setattr(obj, f, v)
+            changed = True
+    return changed
+
+
+def _outcome(line: int, action: str, key: str, obj: Model, changed: bool) -> tuple:
+    # An update that changes nothing is reported but not written: re-running a file is cheap.
+    if not changed:
+        return line, action, key, "unchanged", None
+    return line, action, key, "", obj
 
 
 def _check_duplicate(ctx: Context, key: Any, line: int) -> None:
@@ -323,10 +337,12 @@ def _write_chunk(ctx: Context, creates: list[Model], updates: list[Model]) -> No
     for obj in updates:
         obj.updated_at = now
     if updates and update_fields:
-        model.objects.bulk_update(updates, [*update_fields, "updated_at"], batch_size=500)
+        # Small batches: each is one UPDATE with a CASE per column, whose cost grows with batch size squared.
+        model.objects.bulk_update(updates, [*update_fields, "updated_at"], batch_size=100)
     if creates:
         model.objects.bulk_create(creates, batch_size=1000)
     if ctx.kind == "contracts":
+        created = {id(o) for o in creates}
         touched = {o.account_id for o in creates + updates}
         ctx.touched_accounts |= touched
         account_refresh_financials(account_ids=touched)
@@ -334,7 +350,8 @@ def _write_chunk(ctx: Context, creates: list[Model], updates: list[Model]) -> No
             [
                 TimelineEntry(
                     account_id=o.account_id, kind=EntryKind.CONTRACT, occurred_at=now, source_type="contract",
-                    source_id=str(o.pk), title=f"Contract {'imported' if o in creates else 'updated by import'}: {o}",
+                    source_id=str(o.pk),
+                    title=f"Contract {'imported' if id(o) in created else 'updated by import'}: {o}",
                     data={"action": "import", "arr": str(o.arr), "status": o.status},
                 )
                 for o in creates + updates
