@@ -39,4 +39,4 @@ class CTAFilter(django_filters.FilterSet):
         user = getattr(self.request, "user", None)
         if not value or value == "all" or user is None:
             return queryset
-        return queryset.filter(pk__in=CTA.objects.filter(scope_q(user, value)).values("pk"))
+        return queryset.filter(scope_q(user, value))

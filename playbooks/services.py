@@ -269,9 +269,8 @@ def cta_reassign(*, cta: CTA, owner: User, by: User | None = None) -> CTA:
     if notify is not None and (by is None or by.pk != owner.pk):
         url = reverse("playbooks:cta_detail", args=[cta.pk])
         who = f" by {by}" if by is not None else ""
-        transaction.on_commit(
-            lambda: notify(user=owner, title=f"CTA assigned to you{who}: {cta.title}", body=str(cta.account), url=url)
-        )
+        # Inside the transaction: no notification for a reassignment that rolls back (its email waits for commit).
+        notify(user=owner, title=f"CTA assigned to you{who}: {cta.title}", body=str(cta.account), url=url)
     return cta
 
 

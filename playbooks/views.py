@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -32,21 +33,28 @@ from playbooks.forms import (
 )
 from playbooks.models import CTA, CTAReason, CTATask, Playbook
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 
 
 def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _card_context(request, cta: CTA, can_act: bool, owners=None, **forms) -> dict:
+def owner_options(owners) -> str:
+    """The reassign picker's <option>s, rendered once per page rather than once per card."""
+    return format_html_join("", '<option value="{}">{}</option>', ((o.pk, str(o)) for o in owners))
+
+
+def _card_context(request, cta: CTA, can_act: bool, options: str | None = None, **forms) -> dict:
     user = request.user
     tasks = [(t, policies.can_tick_task(user, t, can_act)) for t in cta.tasks.all()]
+    if options is None:
+        options = owner_options(assignable_owners()) if can_act else ""
     return {
         "cta": cta,
         "can_act": can_act,
         "tasks": tasks,
-        "owners": owners if owners is not None else (list(assignable_owners()) if can_act else []),
+        "owner_options": options,
         "today": timezone.localdate(),
         **forms,
     }
@@ -79,16 +87,16 @@ def cockpit(request):
         week=Count("id", filter=Q(due_date__gt=today, due_date__lte=end)),
         later=Count("id", filter=Q(due_date__gt=end)),
     )
-    paginator = Paginator(qs, PAGE_SIZE)
+    paginator = Paginator(qs.values_list("id", flat=True), PAGE_SIZE)
     paginator.count = sum(counts.values())  # known from the aggregate: saves a COUNT query
     page = paginator.get_page(request.GET.get("page"))
-    ctas = list(page.object_list)
+    ctas = selectors.ctas_in_order(list(page.object_list))
     can_act = policies.cta_action_map(user, ctas)
-    owners = list(assignable_owners()) if user.role != Role.VIEWER else []
+    options = owner_options(assignable_owners()) if user.role != Role.VIEWER else ""
     groups = selectors.cockpit_groups(ctas, today)
     for group in groups:
         group["total"] = counts[group["key"]]
-        group["cards"] = [_card_context(request, c, can_act[c.pk], owners) for c in group["ctas"]]
+        group["cards"] = [_card_context(request, c, can_act[c.pk], options) for c in group["ctas"]]
     params.pop("page", None)
     context = {
         "form": form,

@@ -152,6 +152,19 @@ def test_reassign_moves_the_owners_open_tasks(own_cta, csm, other_csm):
     assert done.assignee == csm and theirs.assignee == someone
 
 
+def test_reassign_notifies_the_new_owner(own_cta, csm, other_csm, django_capture_on_commit_callbacks, mailoutbox):
+    pytest.importorskip("triggers.services").notification_send  # noqa: B018
+    from triggers.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cta_reassign(cta=own_cta, owner=other_csm, by=csm)
+    note = Notification.objects.get(user=other_csm)
+    assert own_cta.title in note.title and note.url == f"/ctas/{own_cta.pk}/"
+    assert [m.to for m in mailoutbox] == [[other_csm.email]]
+    services.cta_reassign(cta=own_cta, owner=csm, by=csm)  # taking it yourself notifies nobody
+    assert not Notification.objects.filter(user=csm).exists()
+
+
 def test_reassign_refuses_a_viewer(own_cta, viewer):
     with pytest.raises(ValidationError) as exc:
         services.cta_reassign(cta=own_cta, owner=viewer)
