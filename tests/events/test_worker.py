@@ -5,6 +5,8 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connection
 
 from csp.celery import app
 from events.models import AccountDailyEvent, AccountDailyUser, UsageMark
@@ -26,13 +28,25 @@ def _wait_for(predicate, timeout=15.0):
     return False
 
 
+def _close_worker_connection(**kwargs):
+    connection.close()  # runs in the worker thread: the test database can be dropped afterwards
+
+
 def test_worker_refreshes_rollups_after_ingest(transactional_db, post_v1):
     account = AccountFactory(external_id="ACME-1")
     app.control.purge()  # leftovers of earlier runs on this Redis db are not ours
+    task_postrun.connect(_close_worker_connection, weak=False, dispatch_uid="events-worker-test")
+    try:
+        _ingest_and_wait(account, post_v1)
+    finally:
+        task_postrun.disconnect(dispatch_uid="events-worker-test")
+    assert AccountDailyEvent.objects.get(account=account).count == 50
+    assert AccountDailyUser.objects.filter(account=account).count() == 3
+
+
+def _ingest_and_wait(account, post_v1):
     with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10):
         batch = [track(mid=f"m{i}", user=f"u{i % 3}") for i in range(50)]
         response = post_v1("batch", {"batch": batch})
         assert response.status_code == 200
         assert _wait_for(lambda: not UsageMark.objects.filter(account=account).exists())
-    assert AccountDailyEvent.objects.get(account=account).count == 50
-    assert AccountDailyUser.objects.filter(account=account).count() == 3
