@@ -4,12 +4,22 @@ from functools import partial
 
 from django.db import transaction
 
+from triggers.conditions import SPECS
+from triggers.models import Trigger
+
+
+def _listening(source: str) -> bool:
+    """Whether any active trigger reacts to this source: one indexed query saves a queued task per account
+    (ingestion sends ``account_changed`` for every refresh)."""
+    types = [k for k, spec in SPECS.items() if spec.source == source]
+    return Trigger.objects.filter(is_active=True, condition_type__in=types).exists()
+
 
 def on_health_changed(sender, account_id=None, **kwargs) -> None:
     """``health.signals.health_changed`` → evaluate health conditions for that account in the worker."""
     from triggers.tasks import triggers_evaluate_accounts
 
-    if account_id is not None:
+    if account_id is not None and _listening("health"):
         transaction.on_commit(partial(triggers_evaluate_accounts.delay, [int(account_id)], "health"))
 
 
@@ -18,7 +28,7 @@ def on_account_changed(sender, account_ids=None, **kwargs) -> None:
     from triggers.tasks import triggers_evaluate_accounts
 
     ids = sorted({int(i) for i in account_ids or []})
-    if ids:
+    if ids and _listening("usage"):
         transaction.on_commit(partial(triggers_evaluate_accounts.delay, ids, "usage"))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,30 +97,53 @@ def trigger_run(
     segment_diff: MembershipDiff | None = None,
     answer: SurveyAnswer | None = None,
 ) -> list[TriggerExecution]:
-    """Evaluate one trigger (for ``account_ids``, or all accounts) and act on the result. The trigger row is
-    locked, so two workers never fire the same trigger for the same account twice. Records matches and one
-    execution per account, runs the in-database actions inline (each in its own savepoint: one failing never
-    blocks another) and hands email and webhook to their own retried tasks after commit."""
+    """Evaluate one trigger (for ``account_ids``, or all accounts) and act on the result: record one execution per
+    account, run the in-database actions inline (each in its own savepoint: one failing never blocks another) and
+    hand email and webhook to their own retried tasks after commit.
+
+    Concurrency: a state condition claims each account by inserting its ``TriggerMatch`` (ON CONFLICT DO NOTHING
+    RETURNING), so two workers evaluating the same account never both fire, while different accounts proceed in
+    parallel. Segment and survey conditions (periodic, or rare) lock the trigger row instead."""
     now = now or timezone.now()
     with transaction.atomic():
         trigger = (
-            Trigger.objects.select_for_update(of=("self",))
-            .select_related("scope_segment", "condition_segment", "cta_playbook", "cta_reason")
+            Trigger.objects.select_related("scope_segment", "condition_segment", "cta_playbook", "cta_reason")
             .filter(pk=trigger_id, is_active=True)
             .first()
         )
         if trigger is None:
             return []
+        state = trigger.condition_type in STATE_TYPES
+        if not state:
+            Trigger.objects.select_for_update().filter(pk=trigger.pk).first()
         ev = evaluate(trigger, account_ids=account_ids, now=now, segment_diff=segment_diff, answer=answer)
-        if trigger.condition_type in STATE_TYPES:
+        if state:
             _rearm(trigger, account_ids=account_ids, now=now)
-            TriggerMatch.objects.bulk_create(
-                [TriggerMatch(trigger=trigger, account_id=c.account_id, matched_at=now) for c in ev.fire],
-                ignore_conflicts=True,
-            )
+            claimed = _claim(trigger, [c.account_id for c in ev.fire], now)
+            ev.fire = [c for c in ev.fire if c.account_id in claimed]
         executions = _fire(trigger, ev, now)
-        Trigger.objects.filter(pk=trigger.pk).update(last_run_at=now)
+        if account_ids is None:  # full runs only: an UPDATE per event would serialize the workers on this row
+            Trigger.objects.filter(pk=trigger.pk).update(last_run_at=now)
     return executions
+
+
+def _claim(trigger: Trigger, account_ids: list[int], now: dt.datetime) -> set[int]:
+    """Insert the matches; return the accounts this transaction inserted (others were claimed concurrently)."""
+    table = connection.ops.quote_name(TriggerMatch._meta.db_table)
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    claimed: set[int] = set()
+    for start in range(0, len(account_ids), 1000):
+        chunk = account_ids[start : start + 1000]
+        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        params = [v for account_id in chunk for v in (trigger.pk, account_id, stamp)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (trigger_id, account_id, matched_at) VALUES {values} "
+                "ON CONFLICT (trigger_id, account_id) DO NOTHING RETURNING account_id",
+                params,
+            )
+            claimed.update(row[0] for row in cursor.fetchall())
+    return claimed
 
 
 def _rearm(trigger: Trigger, *, account_ids: list[int] | None, now: dt.datetime) -> None:

@@ -189,3 +189,13 @@ def test_notification_send_emails_after_commit(django_capture_on_commit_callback
         n = notification_send(user=user, title="CTA reassigned to you", body="Acme", url="/accounts/1/")
     assert n.read_at is None
     assert mail.outbox[0].subject == "[csp] CTA reassigned to you"
+
+
+def test_an_account_is_claimed_once_per_trigger(make_trigger):
+    from triggers.services import _claim
+
+    trigger = make_trigger("health_band", {"band": "red"})
+    a, b = AccountFactory(), AccountFactory()
+    now = timezone.now()
+    assert _claim(trigger, [a.id], now) == {a.id}
+    assert _claim(trigger, [a.id, b.id], now) == {b.id}  # a concurrent run that evaluated a too fires only b
