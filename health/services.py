@@ -26,7 +26,7 @@ from health.models import (
     SnapshotSource,
     Trend,
 )
-from health.signals import health_changed
+from health.signals import health_changed, health_changed_many
 
 # A move smaller than this (in score points) shows as a flat trend.
 TREND_DEADBAND = 1.0
@@ -55,6 +55,7 @@ def _trend(score: float | None, previous: float | None) -> str:
 def _emit(changes: list[dict]) -> None:
     for change in changes:
         health_changed.send(sender=AccountHealth, **change)
+    health_changed_many.send(sender=AccountHealth, changes=changes)
 
 
 def health_recompute(

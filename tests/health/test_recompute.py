@@ -14,7 +14,7 @@ from health import services
 from health.engine import compute
 from health.measures import MEASURES
 from health.models import AccountHealth, HealthOverride, HealthSnapshot, MissingPolicy, Scorecard, SentimentPulse
-from health.signals import health_changed
+from health.signals import health_changed, health_changed_many
 from support.models import Ticket
 from tests.factories import AccountFactory, ContractFactory
 from tests.health.factories import MeasureFactory, ScorecardFactory, add_users
@@ -85,7 +85,9 @@ def test_band_change_emits_exactly_one_signal(account, today, django_capture_on_
     def listener(sender, **kwargs):
         received.append(kwargs)
 
+    batches = []
     health_changed.connect(listener)
+    health_changed_many.connect(lambda sender, changes, **kw: batches.append(changes), weak=False, dispatch_uid="t")
     try:
         with django_capture_on_commit_callbacks(execute=True):
             services.health_recompute(account_ids=[account.id])
@@ -97,6 +99,7 @@ def test_band_change_emits_exactly_one_signal(account, today, django_capture_on_
             services.health_recompute(account_ids=[account.id])
             services.health_recompute()
         assert len(received) == 1  # same band: no signal
+        assert len(batches) == 1 and batches[0][0]["new_band"] == "yellow"  # one batch per recompute with changes
         AccountDailyUser.objects.filter(account=account).delete()
         add_users(account, users=10, day=today)  # (300 + 50) / 4 = 87.5 → green
         with django_capture_on_commit_callbacks(execute=True):
@@ -108,6 +111,7 @@ def test_band_change_emits_exactly_one_signal(account, today, django_capture_on_
         assert (health.previous_score, health.trend) == (57.5, "up")
     finally:
         health_changed.disconnect(listener)
+        health_changed_many.disconnect(dispatch_uid="t")
 
 
 def test_unchanged_recompute_writes_no_second_snapshot_the_same_day(account):
