@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from accounts.models import Account
 from csp.models import User
-from success.models import Milestone, MilestoneKind, Objective, PlanTask, PlanTemplate, SuccessPlan
+from success.models import Milestone, MilestoneKind, Objective, ObjectiveStatus, PlanTask, PlanTemplate, SuccessPlan
+from timeline.models import EntryKind
+from timeline.services import timeline_record
 
 TEMPLATE_FIELDS = frozenset({"name", "description", "tier", "lifecycle_stage", "items", "is_active"})
 PLAN_FIELDS = frozenset({"name", "description", "contract", "start_date", "status", "owner"})
@@ -136,6 +138,10 @@ def plan_create(
                      due_date=start + dt.timedelta(days=t["due_days"]))
             for i, t in enumerate(items["tasks"])
         )  # fmt: skip
+    timeline_record(
+        account=account, kind=EntryKind.SUCCESS_PLAN, title=f"Success plan created: {plan.name}",
+        source=("success_plan", plan.pk), data={"template": template.name if template else None},
+    )  # fmt: skip
     return plan
 
 
@@ -154,6 +160,24 @@ def plan_update(*, plan: SuccessPlan, data: dict[str, Any]) -> SuccessPlan:
 def plan_delete(*, plan: SuccessPlan) -> None:
     """Delete a plan with its objectives, milestones and tasks."""
     plan.delete()
+
+
+def _feed_line(item: models.Model, before: dict[str, Any]) -> None:
+    """Milestones reached and objectives achieved or missed go on the account's timeline."""
+    plan = item.plan
+    if isinstance(item, Milestone) and item.actual_date and not before.get("actual_date"):
+        title = f"Milestone reached: {item.name} ({plan.name})"
+    elif (
+        isinstance(item, Objective)
+        and item.status in (ObjectiveStatus.ACHIEVED, ObjectiveStatus.MISSED)
+        and before.get("status") != item.status
+    ):
+        title = f"Objective {item.get_status_display().lower()}: {item.title} ({plan.name})"
+    else:
+        return
+    timeline_record(
+        account=plan.account_id, kind=EntryKind.SUCCESS_PLAN, title=title, source=(type(item).__name__.lower(), item.pk)
+    )
 
 
 def _save_item(item: models.Model) -> models.Model:
@@ -178,14 +202,19 @@ def plan_item_create(*, plan: SuccessPlan, model: type[models.Model], data: dict
     """Add an objective, milestone or task (``model``) to a plan."""
     item = model(plan=plan)
     _apply(item, data, ITEM_FIELDS[model])
-    return _save_item(item)
+    _save_item(item)
+    _feed_line(item, {})
+    return item
 
 
 @transaction.atomic
 def plan_item_update(*, item: models.Model, data: dict[str, Any]) -> models.Model:
     """Change an objective, milestone or task; marking a task done stamps ``completed_at``."""
+    before = {f: getattr(item, f) for f in ("actual_date", "status") if hasattr(item, f)}
     _apply(item, data, ITEM_FIELDS[type(item)])
-    return _save_item(item)
+    _save_item(item)
+    _feed_line(item, before)
+    return item
 
 
 @transaction.atomic

@@ -123,7 +123,8 @@ def plan_item_save(request, plan_id: int, kind: str, item_id: int | None = None)
             if item is None:
                 services.plan_item_create(plan=plan, model=model, data=data)
             else:
-                services.plan_item_update(item=item, data=data)
+                # The bound form has already written its values onto ``item``: update a fresh copy.
+                services.plan_item_update(item=model.objects.select_related("plan").get(pk=item.pk), data=data)
         except ValidationError as exc:
             messages.error(request, "; ".join(exc.messages))
         else:

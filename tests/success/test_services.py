@@ -105,3 +105,22 @@ def test_templates_for_prefers_specific(own_account):
     PlanTemplateFactory(name="Enterprise", tier="enterprise")
     PlanTemplateFactory(name="Off", is_active=False)
     assert selectors.templates_for(tier="smb", lifecycle_stage="onboarding") == [smb, generic]
+
+
+def test_plan_events_go_on_the_timeline(own_account):
+    from timeline.models import TimelineEntry
+
+    plan = services.plan_create(account=own_account, data={"name": "Onboarding"})
+    milestone = services.plan_item_create(plan=plan, model=Milestone, data={"kind": "go_live", "name": "Go-live"})
+    objective = services.plan_item_create(plan=plan, model=Objective, data={"title": "Cut backlog"})
+    services.plan_item_update(item=milestone, data={"actual_date": D(2025, 3, 1)})
+    services.plan_item_update(item=milestone, data={"name": "Go-live (EU)"})  # already reached: no new line
+    services.plan_item_update(item=objective, data={"status": "achieved"})
+    titles = list(
+        TimelineEntry.objects.filter(account=own_account, kind="success_plan").values_list("title", flat=True)
+    )
+    assert sorted(titles) == sorted([
+        "Success plan created: Onboarding",
+        "Milestone reached: Go-live (Onboarding)",
+        "Objective achieved: Cut backlog (Onboarding)",
+    ])  # fmt: skip

@@ -98,6 +98,7 @@ def test_item_edit_and_bad_input(client_as, own_account):
                 {"kind": "go_live", "name": "Live", "actual_date": "2025-03-01"})  # fmt: skip
     milestone.refresh_from_db()
     assert milestone.actual_date.isoformat() == "2025-03-01"
+    assert plan.account.timeline_entries.filter(title__startswith="Milestone reached: Live").exists()
     client.post(reverse("success:item_edit", args=[plan.pk, "task", task.pk]), {"title": task.title, "done": "on"})
     task.refresh_from_db()
     assert task.done and task.completed_at
