@@ -180,6 +180,8 @@ def _clean_value(spec: FieldSpec, operator: str, value: Any) -> Any:
 
 
 def _clean_scalar(spec: FieldSpec, value: Any) -> Any:
+    if value is None or value == "":
+        raise ValueError("needs a value")
     if spec.kind == "choice":
         allowed = {v for v, _ in spec.choices}
         if value not in allowed:

@@ -63,8 +63,10 @@ def segment_membership_apply(*, segment: Segment, diff: MembershipDiff) -> None:
     )
     if diff.left:
         SegmentMembership.objects.filter(segment=segment, account_id__in=diff.left).delete()
+    segment.members_refreshed_at = now
+    segment.member_count = SegmentMembership.objects.filter(segment=segment).count()
     Segment.objects.filter(pk=segment.pk).update(
-        members_refreshed_at=now, member_count=SegmentMembership.objects.filter(segment=segment).count()
+        members_refreshed_at=segment.members_refreshed_at, member_count=segment.member_count
     )
 
 

@@ -38,6 +38,14 @@
     if (key === "team") return data.teams;
     return spec.choices;
   }
+  // A sensible starting value, so a new condition is valid at once where it can be (choices: the first one).
+  function defaultValue(field, operator) {
+    const spec = specFor(field);
+    const choices = spec && choicesFor(field, spec);
+    if (!choices || !choices.length || operator === "is_empty" || operator === "is_set") return null;
+    const first = choices[0].value;
+    return operator === "in" || operator === "not_in" ? [first] : first;
+  }
   function changed() {
     textarea.value = JSON.stringify(state);
     if (window.htmx) window.htmx.trigger(form, "rules-changed");
@@ -73,7 +81,7 @@
     const fieldSel = select(fieldOptions, cond.field && cond.field.startsWith(CUSTOM) ? CUSTOM : cond.field, (e) => {
       cond.field = e.target.value;
       cond.operator = specFor(cond.field).operators[0].key;
-      cond.value = null;
+      cond.value = defaultValue(cond.field, cond.operator);
       changed(); render();
     }, { "aria-label": "Field" });
     const parts = [el("div", { class: "col-md-3" }, [fieldSel])];
@@ -82,7 +90,7 @@
         value: cond.field.slice(CUSTOM.length), oninput: (e) => { cond.field = CUSTOM + e.target.value.trim(); changed(); } })]));
     }
     parts.push(el("div", { class: "col-md-2" }, [select(spec.operators.map((o) => ({ value: o.key, label: o.label })), cond.operator, (e) => {
-      cond.operator = e.target.value; cond.value = null; changed(); render();
+      cond.operator = e.target.value; cond.value = defaultValue(cond.field, cond.operator); changed(); render();
     }, { "aria-label": "Operator" })]));
     const input = valueInput(cond, spec);
     parts.push(el("div", { class: "col" }, input ? [input] : []));
@@ -99,7 +107,7 @@
     const first = data.catalog[0];
     const tools = el("div", { class: "d-flex gap-1 mt-1" }, [
       el("button", { type: "button", class: "btn btn-sm btn-outline-primary", text: "+ condition",
-        onclick: () => { group.conditions.push({ field: first.key, operator: first.operators[0].key, value: null }); changed(); render(); } }),
+        onclick: () => { group.conditions.push({ field: first.key, operator: first.operators[0].key, value: defaultValue(first.key, first.operators[0].key) }); changed(); render(); } }),
       depth < MAX_DEPTH ? el("button", { type: "button", class: "btn btn-sm btn-outline-secondary", text: "+ group",
         onclick: () => { group.conditions.push({ op: "or", conditions: [] }); changed(); render(); } }) : null,
       parent ? el("button", { type: "button", class: "btn btn-sm btn-link text-danger", text: "remove group",
