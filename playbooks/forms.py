@@ -83,6 +83,7 @@ class CommentForm(forms.Form):
 
 class CockpitFilterForm(forms.Form):
     scope = forms.ChoiceField(choices=[("mine", "My CTAs"), ("team", "My team"), ("all", "All")], required=False)
+    show = forms.ChoiceField(choices=[("", "Active"), ("snoozed", "Snoozed")], required=False)
     cta_type = forms.ChoiceField(label="Type", choices=[("", "Any type"), *CTAType.choices], required=False)
     priority = forms.ChoiceField(choices=[("", "Any priority"), *CTAPriority.choices], required=False)
     account = forms.CharField(required=False, widget=forms.TextInput(attrs={"placeholder": "Account"}))

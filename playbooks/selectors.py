@@ -103,11 +103,16 @@ def default_scope(user: User) -> str:
     return {Role.CSM: "mine", Role.MANAGER: "team"}.get(user.role, "all")
 
 
-def cockpit_queryset(*, user: User, scope: str, today: dt.date) -> QuerySet[CTA]:
-    """Active CTAs in a scope, most pressing first (due date, then priority). Narrow on purpose: the page
-    sorts and cuts ids here, then ``ctas_in_order`` loads the cards (a top-N sort of narrow rows is several
-    times faster than one of fully joined rows)."""
-    qs = CTA.objects.filter(cta_active_q(today))
+def cta_sleeping_q(today: dt.date) -> Q:
+    """Snoozed CTAs whose day has not come yet (out of the cockpit)."""
+    return Q(status=CTAStatus.SNOOZED, snoozed_until__gt=today)
+
+
+def cockpit_queryset(*, user: User, scope: str, today: dt.date, snoozed: bool = False) -> QuerySet[CTA]:
+    """Active CTAs in a scope (or, with ``snoozed``, those still asleep), most pressing first (due date, then
+    priority). Narrow on purpose: the page sorts and cuts ids here, then ``ctas_in_order`` loads the cards
+    (a top-N sort of narrow rows is several times faster than one of fully joined rows)."""
+    qs = CTA.objects.filter(cta_sleeping_q(today) if snoozed else cta_active_q(today))
     if scope != "all":
         qs = qs.filter(scope_q(user, scope))
     return qs.annotate(priority_rank=priority_rank()).order_by("due_date", "priority_rank", "id")
@@ -155,7 +160,7 @@ def team_counts(*, user: User, today: dt.date) -> list[dict[str, Any]]:
         .annotate(
             active=Count("id", filter=active),
             overdue=Count("id", filter=active & Q(due_date__lt=today)),
-            snoozed=Count("id", filter=Q(status=CTAStatus.SNOOZED, snoozed_until__gt=today)),
+            snoozed=Count("id", filter=cta_sleeping_q(today)),
         )
         .order_by("-overdue", "owner__full_name")
     )

@@ -73,7 +73,9 @@ def cockpit(request):
     form = CockpitFilterForm(params)
     form.is_valid()
     data = form.cleaned_data
-    qs = selectors.cockpit_queryset(user=user, scope=data.get("scope") or "all", today=today)
+    qs = selectors.cockpit_queryset(
+        user=user, scope=data.get("scope") or "all", today=today, snoozed=data.get("show") == "snoozed"
+    )
     if data.get("cta_type"):
         qs = qs.filter(cta_type=data["cta_type"])
     if data.get("priority"):

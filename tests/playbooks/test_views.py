@@ -44,6 +44,8 @@ def test_cockpit_groups_and_filters(client_as, csm, own_account):
     assert "<html" not in filtered.content.decode()  # the htmx partial only
     by_account = client.get(reverse("playbooks:cockpit"), {"account": "nothing-like-it"}).content.decode()
     assert "Late one" not in by_account
+    asleep = client.get(reverse("playbooks:cockpit"), {"show": "snoozed"}).content.decode()
+    assert "Sleeping" in asleep and "Late one" not in asleep
 
 
 def test_manager_sees_team_and_overdue_counts(client_as, own_cta, foreign_cta):
