@@ -108,14 +108,42 @@ def cta_sleeping_q(today: dt.date) -> Q:
     return Q(status=CTAStatus.SNOOZED, snoozed_until__gt=today)
 
 
-def cockpit_queryset(*, user: User, scope: str, today: dt.date, snoozed: bool = False) -> QuerySet[CTA]:
-    """Active CTAs in a scope (or, with ``snoozed``, those still asleep), most pressing first (due date, then
-    priority). Narrow on purpose: the page sorts and cuts ids here, then ``ctas_in_order`` loads the cards
-    (a top-N sort of narrow rows is several times faster than one of fully joined rows)."""
+def cockpit_queryset(
+    *,
+    user: User,
+    scope: str,
+    today: dt.date,
+    snoozed: bool = False,
+    cta_type: str = "",
+    priority: str = "",
+    account_name: str = "",
+) -> QuerySet[CTA]:
+    """Active CTAs in a scope (or, with ``snoozed``, those still asleep), optionally of one type, priority or
+    account name, most pressing first (due date, then priority). Narrow on purpose: the page sorts and cuts
+    ids here, then ``ctas_in_order`` loads the cards (a top-N sort of narrow rows is several times faster
+    than one of fully joined rows)."""
     qs = CTA.objects.filter(cta_sleeping_q(today) if snoozed else cta_active_q(today))
     if scope != "all":
         qs = qs.filter(scope_q(user, scope))
+    if cta_type:
+        qs = qs.filter(cta_type=cta_type)
+    if priority:
+        qs = qs.filter(priority=priority)
+    if account_name.strip():
+        qs = qs.filter(account__name__icontains=account_name.strip())
     return qs.annotate(priority_rank=priority_rank()).order_by("due_date", "priority_rank", "id")
+
+
+def group_counts(qs: QuerySet[CTA], today: dt.date) -> dict[str, int]:
+    """How many CTAs of ``qs`` fall in each cockpit group, in one aggregate query. Also the CSM home's
+    "due" figures: ``group_counts(cockpit_queryset(user=u, scope="mine", today=d), d)``."""
+    end = week_end(today)
+    return qs.order_by().aggregate(
+        overdue=Count("id", filter=Q(due_date__lt=today)),
+        today=Count("id", filter=Q(due_date=today)),
+        week=Count("id", filter=Q(due_date__gt=today, due_date__lte=end)),
+        later=Count("id", filter=Q(due_date__gt=end)),
+    )
 
 
 def ctas_in_order(ids: list[int]) -> list[CTA]:

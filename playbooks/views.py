@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -74,21 +73,15 @@ def cockpit(request):
     form.is_valid()
     data = form.cleaned_data
     qs = selectors.cockpit_queryset(
-        user=user, scope=data.get("scope") or "all", today=today, snoozed=data.get("show") == "snoozed"
+        user=user,
+        scope=data.get("scope") or "all",
+        today=today,
+        snoozed=data.get("show") == "snoozed",
+        cta_type=data.get("cta_type") or "",
+        priority=data.get("priority") or "",
+        account_name=data.get("account") or "",
     )
-    if data.get("cta_type"):
-        qs = qs.filter(cta_type=data["cta_type"])
-    if data.get("priority"):
-        qs = qs.filter(priority=data["priority"])
-    if data.get("account"):
-        qs = qs.filter(account__name__icontains=data["account"].strip())
-    end = selectors.week_end(today)
-    counts = qs.order_by().aggregate(
-        overdue=Count("id", filter=Q(due_date__lt=today)),
-        today=Count("id", filter=Q(due_date=today)),
-        week=Count("id", filter=Q(due_date__gt=today, due_date__lte=end)),
-        later=Count("id", filter=Q(due_date__gt=end)),
-    )
+    counts = selectors.group_counts(qs, today)
     paginator = Paginator(qs.values_list("id", flat=True), PAGE_SIZE)
     paginator.count = sum(counts.values())  # known from the aggregate: saves a COUNT query
     page = paginator.get_page(request.GET.get("page"))

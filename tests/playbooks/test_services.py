@@ -300,6 +300,17 @@ def test_cockpit_groups_keep_order_and_all_four_groups(csm):
     ]
 
 
+def test_group_counts_match_the_groups(csm):
+    today = dt.date(2026, 11, 18)
+    for days in (-5, -1, 0, 0, 1, 4, 5, 30):
+        CTAFactory(account=AccountFactory(owner=csm), due_date=today + dt.timedelta(days=days))
+    qs = selectors.cockpit_queryset(user=csm, scope="mine", today=today)
+    groups = {g["key"]: len(g["ctas"]) for g in selectors.cockpit_groups(qs, today)}
+    assert selectors.group_counts(qs, today) == groups == {"overdue": 2, "today": 2, "week": 2, "later": 2}
+    urgent = selectors.cockpit_queryset(user=csm, scope="mine", today=today, priority="urgent")
+    assert selectors.group_counts(urgent, today) == {"overdue": 0, "today": 0, "week": 0, "later": 0}
+
+
 def test_mine_includes_ctas_where_i_hold_an_open_task_once(csm, other_csm):
     cta = CTAFactory(account=AccountFactory(owner=other_csm))
     CTATaskFactory(cta=cta, assignee=csm)
