@@ -5,6 +5,7 @@ import gzip
 import json
 
 import pytest
+from django.db import connection
 
 from accounts.models import Account, Contact
 from events.models import AccountDailyEvent, AccountDailyUser, Event, RejectedMessage, UsageMark
@@ -219,3 +220,16 @@ def test_browser_short_paths_with_write_key_in_body(client, write_key):
     response = client.post("/v1/t", json.dumps(body), content_type="text/plain")
     assert response.status_code == 200
     assert Event.objects.get().type == "track"
+
+
+@pytest.mark.parametrize("size", [1, 50])
+def test_a_call_costs_the_same_queries_whatever_its_size(post_v1, size, django_assert_num_queries):
+    AccountFactory(external_id="ACME-1")
+    post_v1("track", track(mid="warm-up"))  # the write key is now cached for this process
+    batch = [track(mid=f"m{i}", user=f"u{i % 5}") for i in range(size)]
+    # 1 savepoint (the test's transaction wraps the call), 2 accounts by group id, 3 the bulk insert, 4 usage
+    # marks (one multi-row INSERT), 5 claims (one INSERT ... ON CONFLICT DO NOTHING), 6 release. On PostgreSQL
+    # the insert is a COPY, which bypasses Django's query log, inside a savepoint and its release: 7.
+    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 6):
+        assert post_v1("batch", {"batch": batch}).status_code == 200
+    assert Event.objects.count() == size + 1
