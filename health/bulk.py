@@ -8,6 +8,8 @@ from django.db import connection, transaction
 from health.models import AccountHealth, HealthSnapshot
 
 BATCH = 2000
+# Below this many rows plain INSERTs beat COPY's fixed cost (one account's recompute: 2 statements, not 5).
+COPY_FROM = 200
 SNAPSHOT_COLUMNS = ["account_id", "scorecard_id", "computed_at", "as_of", "score", "band", "breakdown", "source"]
 CURRENT_COLUMNS = [
     "account_id", "scorecard_id", "score", "band", "previous_score", "previous_band", "trend", "fingerprint",
@@ -45,7 +47,7 @@ def insert_snapshots(snapshots: list[tuple]) -> None:
     """Insert snapshot tuples (``SNAPSHOT_COLUMNS`` order; breakdown as JSON text): one COPY on PostgreSQL."""
     if not snapshots:
         return
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(snapshots) < COPY_FROM:
         at = SNAPSHOT_COLUMNS.index("breakdown")
         HealthSnapshot.objects.bulk_create(
             (
@@ -66,7 +68,7 @@ def upsert_current(rows: list[tuple]) -> None:
     COPY into a temporary table and one INSERT ... ON CONFLICT DO UPDATE from it (a fixed number of statements)."""
     if not rows:
         return
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
         at = CURRENT_COLUMNS.index("changed_at")
         keep = dict(
             AccountHealth.objects.filter(account_id__in=[r[0] for r in rows if r[at] is None]).values_list(
@@ -87,7 +89,7 @@ def upsert_current(rows: list[tuple]) -> None:
         for c in CURRENT_COLUMNS
         if c != "account_id"
     )
-    with transaction.atomic(), connection.cursor() as cur:
+    with transaction.atomic(savepoint=False), connection.cursor() as cur:
         cur.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS health_current_load (LIKE {table} INCLUDING DEFAULTS) "
             "ON COMMIT DELETE ROWS"

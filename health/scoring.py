@@ -23,24 +23,31 @@ class MeasureSpec:
     breakpoints: tuple[tuple[float, float], ...]
     interpolation: str = Interpolation.LINEAR
     xs: tuple[float, ...] = field(init=False)
+    step: bool = field(init=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "xs", tuple(float(b[0]) for b in self.breakpoints))
+        object.__setattr__(self, "breakpoints", tuple((float(x), float(y)) for x, y in self.breakpoints))
+        object.__setattr__(self, "xs", tuple(b[0] for b in self.breakpoints))
+        object.__setattr__(self, "step", self.interpolation == Interpolation.STEP)
 
 
-def points_for(value: float, breakpoints: Sequence[Sequence[float]], interpolation: str = Interpolation.LINEAR,
-               xs: Sequence[float] | None = None) -> float:  # fmt: skip
+def points_for(
+    value: float, breakpoints: Sequence[Sequence[float]], interpolation: str = Interpolation.LINEAR
+) -> float:
     """Points (0-100) for a raw value. ``breakpoints`` are ``(raw, points)`` pairs ordered by raw value; below the
     first and above the last the end points apply. Linear interpolates between neighbours; step keeps the points
     of the last breakpoint reached."""
-    xs = xs or [b[0] for b in breakpoints]
+    return _points(value, [float(b[0]) for b in breakpoints], breakpoints, interpolation == Interpolation.STEP)
+
+
+def _points(value: float, xs: Sequence[float], breakpoints: Sequence[Sequence[float]], step: bool) -> float:
     if value <= xs[0]:
         return float(breakpoints[0][1])
     if value >= xs[-1]:
         return float(breakpoints[-1][1])
     i = bisect_right(xs, value) - 1  # breakpoints[i].raw <= value < breakpoints[i + 1].raw
     (x0, y0), (x1, y1) = breakpoints[i], breakpoints[i + 1]
-    if interpolation == Interpolation.STEP or x1 == x0:
+    if step or x1 == x0:
         return float(y0)
     return float(y0 + (y1 - y0) * (value - x0) / (x1 - x0))
 
@@ -54,25 +61,28 @@ def score(
     are spread over 100%); with ``zero`` it earns 0 points at full weight. ``contribution`` is each measure's
     share of the score (points x weight ÷ weights counted), so contributions add up to the score. With every
     measure excluded there is no score (None)."""
-    zero = missing_policy == MissingPolicy.ZERO
-    pts_list = []
+    # Hot loop of a full recompute (100,000 accounts x every measure): kept flat on purpose.
+    missing_points = 0.0 if missing_policy == MissingPolicy.ZERO else None
+    weighted = []
     counted = 0.0
-    for m, value in zip(measures, values, strict=True):
-        pts = (0.0 if zero else None) if value is None else points_for(value, m.breakpoints, m.interpolation, m.xs)
+    for m, value in zip(measures, values):  # noqa: B905 (same length by construction; zip(strict) is slower)
+        pts = missing_points if value is None else _points(value, m.xs, m.breakpoints, m.step)
         if pts is not None:
             counted += m.weight
-        pts_list.append(pts)
+        weighted.append(pts)
     breakdown: dict[str, list] = {}
-    total = 0.0
-    for m, value, pts in zip(measures, values, pts_list, strict=True):
-        if pts is None or not counted:
+    if not counted:
+        for m, value in zip(measures, values):  # noqa: B905
             breakdown[m.key] = [None if value is None else round(value, 2), None, m.weight, None]
+        return None, breakdown
+    total = 0.0
+    for m, value, pts in zip(measures, values, weighted):  # noqa: B905
+        if pts is None:
+            breakdown[m.key] = [None, None, m.weight, None]
             continue
         contribution = pts * m.weight / counted
         total += contribution
         breakdown[m.key] = [None if value is None else round(value, 2), round(pts, 1), m.weight, round(contribution, 2)]
-    if not counted:
-        return None, breakdown
     return round(total, 1), breakdown
 
 

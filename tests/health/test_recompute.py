@@ -290,3 +290,24 @@ def test_account_changed_signal_recomputes_after_commit(account, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         account_changed.send(sender=None, account_ids=[account.id])
     assert AccountHealth.objects.get(account=account).score == 57.5
+
+
+@pytest.mark.parametrize("copy_from", [0, 10_000])
+def test_bulk_write_paths_agree(account, today, monkeypatch, copy_from):
+    """COPY (PostgreSQL, forced with copy_from=0) and INSERT paths write the same rows and keep changed_at."""
+    monkeypatch.setattr("health.bulk.COPY_FROM", copy_from)
+    services.health_recompute()
+    first = AccountHealth.objects.get(account=account)
+    assert (first.score, first.band, first.changed_at is not None) == (57.5, "yellow", True)
+    services.health_recompute(as_of=today + dt.timedelta(days=1))  # same score, new day: new snapshot
+    again = AccountHealth.objects.get(account=account)
+    assert again.changed_at == first.changed_at and again.computed_at > first.computed_at
+    AccountDailyUser.objects.filter(account=account).delete()
+    add_users(account, users=10, day=today)
+    services.health_recompute()
+    moved = AccountHealth.objects.get(account=account)
+    assert (moved.score, moved.previous_score, moved.previous_band, moved.trend) == (87.5, 57.5, "yellow", "up")
+    assert moved.changed_at > first.changed_at
+    snaps = list(HealthSnapshot.objects.filter(account=account).order_by("id").values_list("score", "breakdown"))
+    assert [s for s, _b in snaps] == [57.5, 57.5, 87.5]
+    assert snaps[-1][1]["active_users_30d"] == [10.0, 100.0, 3.0, 75.0]
