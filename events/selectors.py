@@ -3,10 +3,10 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.db.models.functions import TruncHour
 
-from events.models import Event, EventSource, RejectedMessage
+from events.models import Event, EventSource, RejectedMessage, UsageMark
 
 
 def source_list() -> QuerySet[EventSource]:
@@ -55,3 +55,10 @@ def unmatched(*, limit: int = 50) -> dict[str, Any]:
         "by_group": list(backlog.order_by().values("group_id").annotate(n=Count("id")).order_by("-n")[:20]),
         "latest": list(backlog.select_related("source").order_by("-received_at", "-id")[:limit]),
     }
+
+
+def refresh_backlog() -> dict[str, Any]:
+    """Accounts whose rollups wait for a refresh, and since when (one aggregate query). A growing backlog means
+    no worker is consuming the queue."""
+    agg = UsageMark.objects.aggregate(accounts=Count("account", distinct=True), oldest=Min("created_at"))
+    return {"accounts": agg["accounts"], "oldest": agg["oldest"]}

@@ -101,6 +101,7 @@ def console(request):
         },
         "rejections": selectors.rejections(since=since),
         "unmatched": selectors.unmatched(),
+        "backlog": selectors.refresh_backlog(),
     }
     return render(request, "events/console.html", context)
 
