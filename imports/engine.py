@@ -21,6 +21,7 @@ from accounts.models import Account, Contact, Contract
 from accounts.services import _contract_arr, account_refresh_financials
 from csp.models import Role, User
 from imports import columns as c
+from imports.bulk import bulk_update_values
 from imports.models import RowAction
 from timeline.models import EntryKind, TimelineEntry
 
@@ -167,7 +168,7 @@ def _apply_parents(ctx: Context) -> None:
         parent_of = dict(pairs)
         for child in children:
             child.parent_id = ids.get(parent_of[child.external_id])
-        Account.objects.bulk_update(children, ["parent"], batch_size=500)
+        bulk_update_values(Account, children, ["parent"])
 
 
 # --- contacts ---------------------------------------------------------------------------------------------
@@ -337,8 +338,7 @@ def _write_chunk(ctx: Context, creates: list[Model], updates: list[Model]) -> No
     for obj in updates:
         obj.updated_at = now
     if updates and update_fields:
-        # Small batches: each is one UPDATE with a CASE per column, whose cost grows with batch size squared.
-        model.objects.bulk_update(updates, [*update_fields, "updated_at"], batch_size=100)
+        bulk_update_values(model, updates, [*update_fields, "updated_at"])
     if creates:
         model.objects.bulk_create(creates, batch_size=1000)
     if ctx.kind == "contracts":
