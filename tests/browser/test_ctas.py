@@ -33,15 +33,17 @@ def test_csm_completes_a_task_and_closes_a_cta(transactional_db, page, login):
 
     # Tick the task inline: the card is swapped by htmx, the page is not reloaded.
     page.evaluate("window.__same_page = true")
-    card.get_by_test_id(f"task-toggle-{task.pk}").check()
-    card.get_by_test_id("task-done").first.wait_for()
+    with page.expect_response(lambda r: r.url.endswith(f"/tasks/{task.pk}/toggle/")):
+        card.get_by_test_id(f"task-toggle-{task.pk}").check()
+    page.locator(f"#cta-task-{task.pk}").get_by_test_id("task-done").wait_for()
     assert page.evaluate("window.__same_page") is True
     task.refresh_from_db()
     assert task.completed_at is not None and task.completed_by.email == "csm@demo.csp"
 
     # Closing without an outcome is refused with a message; the CTA stays open.
     card = page.locator(f"#cta-{cta.pk}")
-    card.get_by_test_id("close-cta").click()
+    with page.expect_response(lambda r: r.url.endswith(f"/ctas/{cta.pk}/close/")):
+        card.get_by_test_id("close-cta").click()
     card.get_by_test_id("cta-errors").wait_for()
     assert "Pick an outcome" in card.get_by_test_id("cta-errors").inner_text()
     assert CTA.objects.get(pk=cta.pk).status == "open"
