@@ -11,6 +11,8 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connections
 from django.urls import reverse
 
 from accounts.models import Account
@@ -66,11 +68,18 @@ def test_50k_rows_in_process_with_progress(client_as, django_capture_on_commit_c
     assert "Imported" in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
 
 
+def _close_connections(**kwargs):
+    connections.close_all()
+
+
 @pytest.mark.worker
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: a real Redis for the worker")
 def test_50k_rows_through_a_worker_with_progress(transactional_db, client, admin_user):
     client.force_login(admin_user)
     app.control.purge()
+    # The worker thread's own database connection must not outlive the test (it would block the test
+    # database's teardown).
+    task_postrun.connect(_close_connections)
     observed = []
     with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30):
         response = client.post(reverse("imports:list"), {"kind": "accounts", "file": upload(_csv())})
@@ -86,6 +95,7 @@ def test_50k_rows_through_a_worker_with_progress(transactional_db, client, admin
             if ImportJob.objects.get(pk=job.pk).status in ("done", "failed"):
                 break
             time.sleep(0.1)
+    task_postrun.disconnect(_close_connections)
     job.refresh_from_db()
     assert job.status == "done", job.error
     assert any(0 < done < ROWS for done, _ in observed), observed  # the bar moved part-way
