@@ -41,6 +41,10 @@ class Message:
     properties: dict[str, Any]
     context: dict[str, Any]
     traits: dict[str, Any] = field(default_factory=dict)
+    # properties and context as JSON text, dumped once: it sizes the message and is what COPY writes
+    properties_json: str = "{}"
+    context_json: str = "{}"
+    size: int = 0
 
 
 @dataclass
@@ -71,9 +75,13 @@ def decode_body(raw: bytes, content_encoding: str) -> bytes:
     return body
 
 
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def parse_json(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError) as exc:
         raise IngestError(400, "invalid_json", f"The body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
@@ -89,6 +97,8 @@ def _text(value: Any, name: str, max_len: int) -> str:
     text = str(value)
     if len(text) > max_len:
         raise ValueError(f"{name} is longer than {max_len} characters.")
+    if "\x00" in text:
+        raise ValueError(f"{name} contains a NUL character.")
     return text
 
 
@@ -114,7 +124,16 @@ def _when(value: Any, name: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def parse_message(raw: Any, *, msg_type: str | None, received_at: dt.datetime, sent_at: Any = None) -> Message:
+def _dump(value: dict[str, Any], name: str) -> str:
+    text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    if "\\u0000" in text:  # PostgreSQL's jsonb cannot hold NUL
+        raise ValueError(f"{name} contains a NUL character.")
+    return text
+
+
+def parse_message(
+    raw: Any, *, msg_type: str | None, received_at: dt.datetime, sent_at: dt.datetime | None = None
+) -> Message:
     """Validate one message (raises ValueError with a human reason). ``msg_type`` is fixed by single-call
     endpoints; batch messages carry their own ``type``. Like Segment, the SDK's clock is corrected with
     ``sentAt``: timestamp + (receivedAt - sentAt)."""
@@ -149,7 +168,7 @@ def parse_message(raw: Any, *, msg_type: str | None, received_at: dt.datetime, s
         properties = traits
     message_id = _text(raw.get("messageId"), "messageId", 100) or f"csp-{uuid.uuid4()}"
     timestamp = _when(raw.get("timestamp"), "timestamp") or _when(raw.get("originalTimestamp"), "timestamp")
-    sent = _when(raw.get("sentAt") or sent_at, "sentAt")
+    sent = _when(raw["sentAt"], "sentAt") if raw.get("sentAt") else sent_at
     if timestamp is None:
         timestamp = received_at
     elif sent is not None:
@@ -165,6 +184,9 @@ def parse_message(raw: Any, *, msg_type: str | None, received_at: dt.datetime, s
         properties=properties,
         context=context,
         traits=traits,
+        properties_json=(properties_json := _dump(properties, "properties")),
+        context_json=(context_json := _dump(context, "context")),
+        size=len(properties_json) + len(context_json) + len(user_id) + len(anonymous_id) + len(event) + 300,
     )
 
 
@@ -188,20 +210,25 @@ def parse_call(
     batch = data.get("batch")
     if not isinstance(batch, list) or not batch:
         raise IngestError(400, "invalid_batch", "batch must be a non-empty list of messages.")
-    sent_at = data.get("sentAt")
+    try:
+        sent_at = _when(data.get("sentAt"), "sentAt")
+    except ValueError as exc:
+        raise IngestError(400, "invalid_batch", str(exc)) from exc
     messages: list[Message] = []
     rejections: list[Rejection] = []
-    # Only a body over 32 KB can hold an oversize message, so the common case skips re-serialising.
+    # Only a body over 32 KB can hold an oversize message.
     check_sizes = body_size > MAX_MESSAGE_BYTES
     for index, raw in enumerate(batch):
-        if check_sizes and len(json.dumps(raw, default=str).encode()) > MAX_MESSAGE_BYTES:
-            mid = raw.get("messageId", "") if isinstance(raw, dict) else ""
-            rejections.append(
-                Rejection(index, "too_large", f"Message exceeds {MAX_MESSAGE_BYTES // 1024} KB.", str(mid)[:100])
-            )
-            continue
         try:
-            messages.append(parse_message(raw, msg_type=None, received_at=received_at, sent_at=sent_at))
+            message = parse_message(raw, msg_type=None, received_at=received_at, sent_at=sent_at)
+            if check_sizes and message.size > MAX_MESSAGE_BYTES:
+                rejections.append(
+                    Rejection(
+                        index, "too_large", f"Message exceeds {MAX_MESSAGE_BYTES // 1024} KB.", message.message_id
+                    )
+                )
+                continue
+            messages.append(message)
         except ValueError as exc:
             mid = raw.get("messageId", "") if isinstance(raw, dict) else ""
             rejections.append(Rejection(index, "invalid_message", str(exc), str(mid)[:100], excerpt(raw)))

@@ -221,7 +221,7 @@ def ingest(*, source: EventSource, messages: list[Message], rejections: list[Rej
         rows = [
             (
                 source.id, m.message_id, m.type, m.event, m.user_id, m.anonymous_id, m.group_id,
-                accounts.get(m.group_id), m.timestamp, now, m.properties, m.context,
+                accounts.get(m.group_id), m.timestamp, now, m.properties_json, m.context_json,
             )
             for m in messages
         ]  # fmt: skip

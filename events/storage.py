@@ -17,7 +17,8 @@ COLUMNS = (
 
 
 def insert_events(rows: list[tuple]) -> None:
-    """Store events (tuples in ``COLUMNS`` order) once each by (source, messageId); run inside a transaction."""
+    """Store events (tuples in ``COLUMNS`` order, properties and context as JSON text) once each by
+    (source, messageId); run inside a transaction."""
     seen: set[tuple[int, str]] = set()
     unique = []
     for row in rows:
@@ -34,19 +35,23 @@ def insert_events(rows: list[tuple]) -> None:
             return
         except IntegrityError:
             pass  # a messageId seen before: fall back to the conflict-ignoring insert
-    Event.objects.bulk_create([Event(**dict(zip(COLUMNS, row, strict=True))) for row in unique], ignore_conflicts=True)
+    events = []
+    for row in unique:
+        event = Event(**dict(zip(COLUMNS[:10], row, strict=False)))
+        event.properties, event.context = json.loads(row[10]), json.loads(row[11])
+        events.append(event)
+    Event.objects.bulk_create(events, ignore_conflicts=True)
 
 
 def _copy(rows: list[tuple]) -> None:
     table = connection.ops.quote_name(Event._meta.db_table)
     sql = f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN"
-    dumps = json.dumps
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor: Django's wrapper has no COPY
         try:
             with raw.copy(sql) as copy:
                 for r in rows:
-                    copy.write_row((*r[:10], dumps(r[10]), dumps(r[11])))
+                    copy.write_row(r)
         except Exception as exc:
             from psycopg import errors
 

@@ -117,6 +117,10 @@ def test_oversize_message_in_batch_is_rejected_and_the_rest_stored(post_v1):
         ("batch", json.dumps({"batch": [{"type": "bogus", "userId": "u"}]}).encode(), "invalid_message"),
         ("track", json.dumps({"userId": "u", "event": "e", "timestamp": "yesterday"}).encode(), "invalid_message"),
         ("track", json.dumps({"userId": "u", "event": "e", "properties": [1]}).encode(), "invalid_message"),
+        ("track", b'{"userId": "u", "event": "e", "properties": {"x": NaN}}', "invalid_json"),  # jsonb has no NaN
+        ("track", json.dumps({"userId": "u", "event": "e\u0000"}).encode(), "invalid_message"),  # NUL
+        ("track", json.dumps({"userId": "u", "event": "e", "context": {"x": "\u0000"}}).encode(), "invalid_message"),
+        ("batch", json.dumps({"batch": [track()], "sentAt": "noon"}).encode(), "invalid_batch"),
     ],
 )
 def test_malformed_is_400_and_stores_nothing(post_v1, path, raw, code):
