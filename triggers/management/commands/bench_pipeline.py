@@ -46,7 +46,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--accounts", type=int, default=200, help="Accounts turned red (measured).")
-        parser.add_argument("--rate", type=float, default=20.0, help="Accounts sent per second.")
+        parser.add_argument("--rate", type=float, default=5.0, help="Accounts sent per second.")
         parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes.")
         parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes.")
         parser.add_argument("--keep", action="store_true", help="Keep the scratch database afterwards.")
