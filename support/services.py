@@ -1,6 +1,7 @@
 """Writes to support tickets. The API and the webhook call these; they enqueue ``account_changed``."""
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ TICKET_FIELDS = frozenset(
      "solved_at"}
 )  # fmt: skip
 SOLVED = (TicketStatus.SOLVED, TicketStatus.CLOSED)
+logger = logging.getLogger(__name__)
 
 
 def _validate(ticket: Ticket) -> None:
@@ -30,9 +32,16 @@ def _validate(ticket: Ticket) -> None:
 
 
 def _notify(account_ids: list[int]) -> None:
+    transaction.on_commit(lambda: _enqueue_changed(account_ids))
+
+
+def _enqueue_changed(account_ids: list[int]) -> None:
     from support.tasks import tickets_changed
 
-    transaction.on_commit(lambda: tickets_changed.delay(account_ids))
+    try:
+        tickets_changed.apply_async(args=(account_ids,), retry=False)
+    except Exception:  # the ticket is committed; a broker outage must not turn the answer into a 500
+        logger.exception("Could not enqueue account_changed for accounts %s", account_ids)
 
 
 @transaction.atomic

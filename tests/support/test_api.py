@@ -158,3 +158,19 @@ def test_resolution_rate_and_times():
     assert m["avg_response"] == 2 * hour  # (1 h + 3 h) / 2, unanswered tickets excluded
     assert m["avg_resolution"] == 6 * hour  # (4 h + 8 h) / 2
     assert ticket_metrics(account_id=account.id, since=t0 + hour)["resolution_rate"] is None
+
+
+def test_ticket_is_saved_when_the_broker_is_down(api_as, own_account, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from kombu.exceptions import OperationalError
+
+    from support.tasks import tickets_changed
+
+    with (
+        mock.patch.object(tickets_changed, "apply_async", side_effect=OperationalError("redis down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = api_as("admin").post(URL, {"account": own_account.pk, "external_id": "T9", "opened_at": OPENED})
+    assert response.status_code == 201
+    assert Ticket.objects.filter(external_id="T9").exists()
