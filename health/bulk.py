@@ -2,6 +2,8 @@
 statements, and far less per-row work than INSERT ... VALUES); elsewhere they fall back to bulk_create."""
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 
@@ -35,12 +37,40 @@ def _text(value) -> str:
     return str(value)
 
 
+def _lines(rows: list[tuple]) -> str:
+    return "".join("\t".join(map(_text, row)) + "\n" for row in rows)
+
+
 def _copy(cur, table: str, columns: list[str], rows: list[tuple]) -> None:
     """COPY rows in text format, written in chunks (much cheaper per row than ``write_row``)."""
     with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for start in range(0, len(rows), 10000):
-            chunk = rows[start : start + 10000]
-            copy.write("".join("\t".join(map(_text, row)) + "\n" for row in chunk))
+            copy.write(_lines(rows[start : start + 10000]))
+
+
+@contextmanager
+def snapshot_writer(expected: int) -> Iterator[Callable[[tuple], None]]:
+    """Yields ``add(row)`` for snapshot tuples. On PostgreSQL with many rows a COPY stays open and receives them in
+    chunks while the caller keeps scoring, so the server parses and indexes in parallel with Python (nothing else
+    may use the connection meanwhile); otherwise rows are collected and inserted at the end."""
+    if connection.vendor != "postgresql" or expected < COPY_FROM:
+        rows: list[tuple] = []
+        yield rows.append
+        insert_snapshots(rows)
+        return
+    table = HealthSnapshot._meta.db_table
+    buffer: list[tuple] = []
+    with connection.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(SNAPSHOT_COLUMNS)}) FROM STDIN") as copy:
+
+        def add(row: tuple) -> None:
+            buffer.append(row)
+            if len(buffer) >= 5000:
+                copy.write(_lines(buffer))
+                buffer.clear()
+
+        yield add
+        if buffer:
+            copy.write(_lines(buffer))
 
 
 def insert_snapshots(snapshots: list[tuple]) -> None:

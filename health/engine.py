@@ -2,6 +2,7 @@
 score in Python. The number of queries depends on the sources used, never on the number of accounts."""
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from accounts.models import Account
@@ -35,12 +36,26 @@ def _specs(card: Scorecard) -> list[MeasureSpec]:
     ]
 
 
-def compute(
+@dataclass
+class Prepared:
+    """The accounts to score with their scorecards and every source's rows, ready for ``iter_results``."""
+
+    as_of: dt.date
+    assigned: list[tuple[int, dt.datetime | None, Scorecard]]
+    specs: dict[int, list[MeasureSpec]]
+    data: dict[str, dict]
+
+    @property
+    def account_ids(self) -> list[int]:
+        return [a for a, _t, _c in self.assigned]
+
+
+def prepare(
     *, as_of: dt.date, account_ids: list[int] | None = None, scorecard_id: int | None = None, parallel: bool = False
-) -> list[Result]:
-    """Health of the given accounts (None = every account) as of the end of ``as_of``. With ``scorecard_id``
-    only the accounts that scorecard applies to are scored (history recompute of one scorecard). ``parallel``
-    runs the source queries on separate connections at once (only valid outside a transaction)."""
+) -> Prepared | None:
+    """Load scorecards and accounts and run the needed sources (the queries of a recompute). With ``scorecard_id``
+    only the accounts that scorecard applies to are kept (history recompute of one scorecard). ``parallel`` runs
+    the source queries on separate connections at once (only valid outside a transaction)."""
     scorecards = load_scorecards()
     assigner = Assigner(scorecards)
     accounts = Account.objects.order_by()
@@ -52,21 +67,31 @@ def compute(
         if card is not None and (scorecard_id is None or card.id == scorecard_id):
             assigned.append((account_id, touched, card))
     if not assigned:
-        return []
+        return None
     specs = {card.id: _specs(card) for card in scorecards}
-    value_fns = {card_id: [MEASURES[s.key].value for s in card_specs] for card_id, card_specs in specs.items()}
     used_keys = {s.key for _a, _t, card in assigned for s in specs[card.id]}
     needed = {src for key in used_keys for src in MEASURES[key].sources if src != "account"}
     # A handful of accounts: filter the sources by id; otherwise aggregate everything (cheaper than a huge IN).
     scope = [a for a, _t, _c in assigned] if account_ids is not None else None
-    data = run_sources(needed, scope, as_of, parallel=parallel)
-    defaults = {name: rows.get(None) for name, rows in data.items()}
+    return Prepared(as_of, assigned, specs, run_sources(needed, scope, as_of, parallel=parallel))
 
-    results = []
-    for account_id, touched, card in assigned:
+
+def iter_results(prepared: Prepared) -> Iterator[Result]:
+    """Score every prepared account in Python (no queries), one at a time so writes can stream alongside."""
+    as_of, data, specs = prepared.as_of, prepared.data, prepared.specs
+    value_fns = {card_id: [MEASURES[s.key].value for s in card_specs] for card_id, card_specs in specs.items()}
+    defaults = {name: rows.get(None) for name, rows in data.items()}
+    for account_id, touched, card in prepared.assigned:
         row = {name: rows.get(account_id, defaults[name]) for name, rows in data.items()}
         row["account"] = {"last_touchpoint_at": touched}
         row["as_of"] = as_of
         total, breakdown = score(specs[card.id], [fn(row) for fn in value_fns[card.id]], card.missing_policy)
-        results.append(Result(account_id, card, total, card.band_for(total), breakdown))
-    return results
+        yield Result(account_id, card, total, card.band_for(total), breakdown)
+
+
+def compute(
+    *, as_of: dt.date, account_ids: list[int] | None = None, scorecard_id: int | None = None, parallel: bool = False
+) -> list[Result]:
+    """Health of the given accounts (None = every account) as of the end of ``as_of`` (``prepare`` + scoring)."""
+    prepared = prepare(as_of=as_of, account_ids=account_ids, scorecard_id=scorecard_id, parallel=parallel)
+    return list(iter_results(prepared)) if prepared else []

@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.models import Account
 from csp.models import User
 from health.assignment import account_q
-from health.bulk import insert_snapshots, upsert_current
-from health.engine import compute, load_scorecards
+from health.bulk import insert_snapshots, snapshot_writer, upsert_current
+from health.engine import Prepared, compute, iter_results, load_scorecards, prepare
 from health.measures import active_overrides
 from health.models import (
     AccountHealth,
@@ -75,15 +75,16 @@ def health_recompute(
     now = timezone.now()
     as_of = as_of or timezone.localdate(now)
     parallel = account_ids is None and connection.vendor == "postgresql" and not connection.in_atomic_block
-    results = compute(as_of=as_of, account_ids=account_ids, parallel=parallel)
-    if not results:
+    prepared = prepare(as_of=as_of, account_ids=account_ids, parallel=parallel)
+    if prepared is None:
         return RecomputeStats()
     with transaction.atomic():
-        return _persist(results, account_ids is None, as_of, now, source)
+        return _persist(prepared, account_ids is None, now, source)
 
 
-def _persist(results, everyone: bool, as_of: dt.date, now: dt.datetime, source: str) -> RecomputeStats:
-    ids = None if everyone else [r.account_id for r in results]
+def _persist(prepared: Prepared, everyone: bool, now: dt.datetime, source: str) -> RecomputeStats:
+    as_of = prepared.as_of
+    ids = None if everyone else prepared.account_ids
     current_qs = AccountHealth.objects.all() if ids is None else AccountHealth.objects.filter(account_id__in=ids)
     current = {
         row[0]: row
@@ -92,45 +93,47 @@ def _persist(results, everyone: bool, as_of: dt.date, now: dt.datetime, source: 
         )
     }
     overrides = active_overrides(ids, as_of)
-    stats = RecomputeStats(scored=len(results))
-    snapshots, rows, changes = [], [], []
+    stats = RecomputeStats(scored=len(prepared.assigned))
+    rows, changes = [], []
     dumps = json.JSONEncoder(separators=(",", ":")).encode
     day = as_of.isoformat()
-    for r in results:
-        breakdown_json = dumps(r.breakdown)
-        # The day is part of the fingerprint: every account gets at least one snapshot a day.
-        fp = _fingerprint(day, r.scorecard.id, r.score, breakdown_json)
-        cur = current.get(r.account_id)
-        changed_at = None  # None keeps the stored value (see health.bulk)
-        if cur is None:
-            old_score = old_band = prev_score = prev_band = None
-            changed_at = now
-        else:
-            _aid, old_score, old_band, prev_score, prev_band, _fp = cur
-            if old_score != r.score:
-                prev_score, prev_band, changed_at = old_score, old_band, now
-        if cur is None or cur[5] != fp:
-            snapshots.append((r.account_id, r.scorecard.id, now, as_of, r.score, r.band, breakdown_json, source))
-        if (old_band or "") != r.band:
-            changes.append(
-                {
-                    "account_id": r.account_id,
-                    "old_band": old_band or None,
-                    "new_band": r.band or None,
-                    "old_score": old_score,
-                    "new_score": r.score,
-                }
-            )
-        override = overrides.get(r.account_id)
-        rows.append(
-            (
-                r.account_id, r.scorecard.id, r.score, r.band, prev_score, prev_band or "", _trend(r.score, prev_score),
-                fp, now, changed_at, override.id if override else None,
-            )
-        )  # fmt: skip
-    insert_snapshots(snapshots)
+    with snapshot_writer(expected=len(prepared.assigned)) as add_snapshot:
+        for r in iter_results(prepared):
+            breakdown_json = dumps(r.breakdown)
+            # The day is part of the fingerprint: every account gets at least one snapshot a day.
+            fp = _fingerprint(day, r.scorecard.id, r.score, breakdown_json)
+            cur = current.get(r.account_id)
+            changed_at = None  # None keeps the stored value (see health.bulk)
+            if cur is None:
+                old_score = old_band = prev_score = prev_band = None
+                changed_at = now
+            else:
+                _aid, old_score, old_band, prev_score, prev_band, _fp = cur
+                if old_score != r.score:
+                    prev_score, prev_band, changed_at = old_score, old_band, now
+            if cur is None or cur[5] != fp:
+                add_snapshot((r.account_id, r.scorecard.id, now, as_of, r.score, r.band, breakdown_json, source))
+                stats.snapshots += 1
+            if (old_band or "") != r.band:
+                changes.append(
+                    {
+                        "account_id": r.account_id,
+                        "old_band": old_band or None,
+                        "new_band": r.band or None,
+                        "old_score": old_score,
+                        "new_score": r.score,
+                    }
+                )
+            override = overrides.get(r.account_id)
+            trend = _trend(r.score, prev_score)
+            rows.append(
+                (
+                    r.account_id, r.scorecard.id, r.score, r.band, prev_score, prev_band or "", trend, fp, now,
+                    changed_at, override.id if override else None,
+                )
+            )  # fmt: skip
     upsert_current(rows)
-    stats.snapshots, stats.band_changes = len(snapshots), len(changes)
+    stats.band_changes = len(changes)
     if changes:
         transaction.on_commit(partial(_emit, changes))
     return stats
