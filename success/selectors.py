@@ -8,7 +8,8 @@ Glossary (/work/shared/seeds/000_67b36aae7b062a0e.txt):
   tangible value from using your product after completing onboarding", so
   TTFV = first-value milestone's actual date - go-live milestone's actual date, in days.
 The contract start date is the plan's chosen contract's, else the account's earliest non-draft contract's.
-Either figure is None until both of its dates are known.
+Either figure is None until both of its dates are known, or when the second date is before the first
+(a data problem reported in ``warning``).
 """
 
 import datetime as dt
@@ -33,10 +34,12 @@ class PlanMetrics:
     tasks_done: int
     tasks_total: int
     tasks_overdue: int
+    warning: str = ""
 
 
 def _days_between(start: dt.date | None, end: dt.date | None) -> int | None:
-    return (end - start).days if start and end else None
+    # A negative interval is a data problem (e.g. the TTO contract is a later renewal), not a duration.
+    return (end - start).days if start and end and end >= start else None
 
 
 def plan_metrics(plan: SuccessPlan, today: dt.date | None = None) -> PlanMetrics:
@@ -46,6 +49,11 @@ def plan_metrics(plan: SuccessPlan, today: dt.date | None = None) -> PlanMetrics
     start = getattr(plan, "contract_start", None)
     go_live, first_value = actual.get(MilestoneKind.GO_LIVE), actual.get(MilestoneKind.FIRST_VALUE)
     objectives, tasks = list(plan.objectives.all()), list(plan.tasks.all())
+    warning = ""
+    if start and go_live and go_live < start:
+        warning = "Go-live is before the contract start: pick the contract the onboarding belongs to."
+    elif go_live and first_value and first_value < go_live:
+        warning = "First value is before go-live: check the milestones' actual dates."
     return PlanMetrics(
         contract_start=start,
         go_live=go_live,
@@ -57,6 +65,7 @@ def plan_metrics(plan: SuccessPlan, today: dt.date | None = None) -> PlanMetrics
         tasks_done=sum(t.done for t in tasks),
         tasks_total=len(tasks),
         tasks_overdue=sum(not t.done and t.due_date is not None and t.due_date < today for t in tasks),
+        warning=warning,
     )
 
 

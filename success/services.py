@@ -164,9 +164,11 @@ def plan_delete(*, plan: SuccessPlan) -> None:
 
 def _feed_line(item: models.Model, before: dict[str, Any]) -> None:
     """Milestones reached and objectives achieved or missed go on the account's timeline."""
-    plan = item.plan
+    plan, when = item.plan, None
     if isinstance(item, Milestone) and item.actual_date and not before.get("actual_date"):
         title = f"Milestone reached: {item.name} ({plan.name})"
+        # On the feed at the day it was reached, not the day it was typed in.
+        when = timezone.make_aware(dt.datetime.combine(item.actual_date, dt.time(12)))
     elif (
         isinstance(item, Objective)
         and item.status in (ObjectiveStatus.ACHIEVED, ObjectiveStatus.MISSED)
@@ -176,7 +178,11 @@ def _feed_line(item: models.Model, before: dict[str, Any]) -> None:
     else:
         return
     timeline_record(
-        account=plan.account_id, kind=EntryKind.SUCCESS_PLAN, title=title, source=(type(item).__name__.lower(), item.pk)
+        account=plan.account_id,
+        kind=EntryKind.SUCCESS_PLAN,
+        title=title,
+        occurred_at=when,
+        source=(type(item).__name__.lower(), item.pk),
     )
 
 

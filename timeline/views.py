@@ -30,7 +30,9 @@ def _feed_context(request, account: Account) -> dict:
         request.GET.get("page")
     )
     query = "&".join(f"kind={k}" for k in kinds)
-    return {"page": page, "kinds": kinds, "kind_choices": EntryKind.choices, "kind_query": query}
+    # "import" is reserved: contract imports write "contract" lines.
+    choices = [c for c in EntryKind.choices if c[0] != EntryKind.IMPORT]
+    return {"page": page, "kinds": kinds, "kind_choices": choices, "kind_query": query}
 
 
 @login_required

@@ -58,7 +58,7 @@ class SuccessPlanSerializer(serializers.ModelSerializer):
             "contract_start": m.contract_start, "go_live": m.go_live, "first_value": m.first_value,
             "tto_days": m.tto_days, "ttfv_days": m.ttfv_days, "objectives_achieved": m.objectives_achieved,
             "objectives_total": m.objectives_total, "tasks_done": m.tasks_done, "tasks_total": m.tasks_total,
-            "tasks_overdue": m.tasks_overdue,
+            "tasks_overdue": m.tasks_overdue, "warning": m.warning,
         }  # fmt: skip
 
     def validate(self, attrs):

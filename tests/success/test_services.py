@@ -124,3 +124,15 @@ def test_plan_events_go_on_the_timeline(own_account):
         "Milestone reached: Go-live (Onboarding)",
         "Objective achieved: Cut backlog (Onboarding)",
     ])  # fmt: skip
+    reached = TimelineEntry.objects.get(title__startswith="Milestone reached")
+    assert reached.occurred_at.date() == D(2025, 3, 1)
+
+
+def test_dates_in_the_wrong_order_give_no_figure_and_a_warning(own_account):
+    ContractFactory(account=own_account, start_date=D(2025, 4, 1), end_date=D(2026, 3, 31))
+    plan = SuccessPlanFactory(account=own_account)
+    MilestoneFactory(plan=plan, kind="go_live", actual_date=D(2025, 2, 20))
+    MilestoneFactory(plan=plan, kind="first_value", actual_date=D(2025, 3, 20))
+    m = _metrics(plan)
+    assert m.tto_days is None and "Go-live is before the contract start" in m.warning
+    assert m.ttfv_days == 28
