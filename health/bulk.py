@@ -48,6 +48,18 @@ def _copy(cur, table: str, columns: list[str], rows: list[tuple]) -> None:
             copy.write(_lines(rows[start : start + 10000]))
 
 
+NULL = "\\N"
+
+
+def _snapshot_line(row: tuple) -> str:
+    """A snapshot tuple as a COPY text line, without the generic escaping: ids and numbers need none, the band and
+    source are choices, timestamps are ISO text, and breakdown JSON has registry keys (``[a-z0-9_]``, checked in
+    ``health.measures.register``) and numbers only, so no tab, newline or backslash can occur."""
+    account_id, scorecard_id, computed_at, as_of, score, band, breakdown, source = row
+    score = NULL if score is None else score
+    return f"{account_id}\t{scorecard_id}\t{computed_at}\t{as_of}\t{score}\t{band}\t{breakdown}\t{source}\n"
+
+
 @contextmanager
 def snapshot_writer(expected: int) -> Iterator[Callable[[tuple], None]]:
     """Yields ``add(row)`` for snapshot tuples. On PostgreSQL with many rows a COPY stays open and receives them in
@@ -63,14 +75,14 @@ def snapshot_writer(expected: int) -> Iterator[Callable[[tuple], None]]:
     with connection.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(SNAPSHOT_COLUMNS)}) FROM STDIN") as copy:
 
         def add(row: tuple) -> None:
-            buffer.append(row)
+            buffer.append(_snapshot_line(row))
             if len(buffer) >= 5000:
-                copy.write(_lines(buffer))
+                copy.write("".join(buffer))
                 buffer.clear()
 
         yield add
         if buffer:
-            copy.write(_lines(buffer))
+            copy.write("".join(buffer))
 
 
 def insert_snapshots(snapshots: list[tuple]) -> None:

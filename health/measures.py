@@ -7,6 +7,7 @@ calling ``register_source`` and ``register`` (e.g. surveys: a "latest NPS" sourc
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,6 +62,9 @@ def register_source(name: str) -> Callable[[SourceFn], SourceFn]:
 
 
 def register(measure: MeasureDef) -> MeasureDef:
+    # Keys are written raw into snapshot JSON streamed by COPY (health.bulk): keep them plain.
+    if not re.fullmatch(r"[a-z0-9_]+", measure.key):
+        raise ValueError(f"Measure keys are lowercase letters, digits and underscores: {measure.key!r}")
     MEASURES[measure.key] = measure
     return measure
 

@@ -96,7 +96,7 @@ def _persist(prepared: Prepared, everyone: bool, now: dt.datetime, source: str) 
     stats = RecomputeStats(scored=len(prepared.assigned))
     rows, changes = [], []
     dumps = json.JSONEncoder(separators=(",", ":")).encode
-    day = as_of.isoformat()
+    day, now_text = as_of.isoformat(), now.isoformat()  # written as text: one conversion, not one per row
     with snapshot_writer(expected=len(prepared.assigned)) as add_snapshot:
         for r in iter_results(prepared):
             breakdown_json = dumps(r.breakdown)
@@ -112,7 +112,7 @@ def _persist(prepared: Prepared, everyone: bool, now: dt.datetime, source: str) 
                 if old_score != r.score:
                     prev_score, prev_band, changed_at = old_score, old_band, now
             if cur is None or cur[5] != fp:
-                add_snapshot((r.account_id, r.scorecard.id, now, as_of, r.score, r.band, breakdown_json, source))
+                add_snapshot((r.account_id, r.scorecard.id, now_text, day, r.score, r.band, breakdown_json, source))
                 stats.snapshots += 1
             if (old_band or "") != r.band:
                 changes.append(
