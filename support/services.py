@@ -8,7 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Account
+from csp.modeling import apply_fields
 from support.models import Ticket, TicketStatus
+from timeline.models import EntryKind
+from timeline.services import timeline_record
 
 TICKET_FIELDS = frozenset(
     {"account", "external_id", "subject", "priority", "status", "is_escalated", "opened_at", "first_response_at",
@@ -35,6 +38,18 @@ def _notify(account_ids: list[int]) -> None:
     transaction.on_commit(lambda: _enqueue_changed(account_ids))
 
 
+def _record_escalation(ticket: Ticket) -> None:
+    # An escalation is a moment the CSM must see in the account's story, next to calls and CTAs.
+    timeline_record(
+        account=ticket.account_id,
+        kind=EntryKind.ESCALATION,
+        title=f"Support escalation: {ticket}",
+        occurred_at=ticket.opened_at,
+        source=("ticket", ticket.pk),
+        data={"priority": ticket.priority, "status": ticket.status, "external_id": ticket.external_id},
+    )
+
+
 def _enqueue_changed(account_ids: list[int]) -> None:
     from support.tasks import tickets_changed
 
@@ -46,28 +61,28 @@ def _enqueue_changed(account_ids: list[int]) -> None:
 
 @transaction.atomic
 def ticket_create(*, data: dict[str, Any]) -> Ticket:
-    """Create a ticket after validating its times (response and solve not before opening)."""
-    unknown = set(data) - TICKET_FIELDS
-    if unknown:
-        raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
-    ticket = Ticket(**data)
+    """Create a ticket after validating its times (response and solve not before opening); an escalated
+    ticket goes on the account's timeline."""
+    ticket = Ticket()
+    apply_fields(ticket, data, TICKET_FIELDS)
     _validate(ticket)
     ticket.save()
+    if ticket.is_escalated:
+        _record_escalation(ticket)
     _notify([ticket.account_id])
     return ticket
 
 
 @transaction.atomic
 def ticket_update(*, ticket: Ticket, data: dict[str, Any]) -> Ticket:
-    """Change a ticket (status, times, priority...); moving it to another account notifies both."""
-    unknown = set(data) - TICKET_FIELDS
-    if unknown:
-        raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
-    before = ticket.account_id
-    for name, value in data.items():
-        setattr(ticket, name, value)
+    """Change a ticket (status, times, priority...); moving it to another account notifies both. The moment
+    a ticket becomes escalated is recorded on the timeline once."""
+    before, was_escalated = ticket.account_id, ticket.is_escalated
+    apply_fields(ticket, data, TICKET_FIELDS)
     _validate(ticket)
     ticket.save()
+    if ticket.is_escalated and not was_escalated:
+        _record_escalation(ticket)
     _notify(sorted({before, ticket.account_id}))
     return ticket
 
