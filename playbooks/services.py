@@ -1,8 +1,7 @@
 """Writes to CTAs, their tasks and comments, playbooks and reasons. Views, the API and triggers call these."""
 
 import datetime as dt
-import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, AccountTeamMember
+from csp.modeling import apply_fields
 from csp.models import Role, User
 from playbooks.models import (
     ASSIGNEE_OWNER_MANAGER,
@@ -25,6 +25,7 @@ from playbooks.models import (
     Playbook,
     PlaybookTask,
 )
+from timeline.services import timeline_record
 
 # A CTA opened without a due date and without a playbook is due a week later.
 DEFAULT_DUE_DAYS = 7
@@ -34,26 +35,8 @@ PLAYBOOK_TASK_FIELDS = frozenset({"title", "task_type", "guidance", "due_in_days
 REASON_FIELDS = frozenset({"name", "cta_type", "is_active"})
 
 
-def _optional(module: str, name: str) -> Callable | None:
-    """A service of another app that may not be installed yet (timeline, triggers' notifications)."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-def _apply(instance: Any, data: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
-    for field, value in data.items():
-        setattr(instance, field, value)
-
-
 def _timeline(cta: CTA, kind: str, title: str, actor: User | None, data: dict[str, Any]) -> None:
-    record = _optional("timeline.services", "timeline_record")
-    if record is not None:
-        record(account=cta.account_id, kind=kind, title=title, actor=actor, source=("cta", cta.pk), data=data)
+    timeline_record(account=cta.account_id, kind=kind, title=title, actor=actor, source=("cta", cta.pk), data=data)
 
 
 def _check_assignable(user: User | None, field: str) -> None:
@@ -119,14 +102,14 @@ def playbook_save(
     """Create or update a playbook; ``tasks`` (if given) replaces its steps, in the given order. Tasks
     already stamped onto CTAs keep their dates and assignees."""
     playbook = playbook or Playbook()
-    _apply(playbook, data, PLAYBOOK_FIELDS)
+    apply_fields(playbook, data, PLAYBOOK_FIELDS)
     playbook.full_clean()
     playbook.save()
     if tasks is not None:
         steps = []
         for i, task_data in enumerate(tasks):
             step = PlaybookTask(playbook=playbook, position=i)
-            _apply(step, task_data, PLAYBOOK_TASK_FIELDS)
+            apply_fields(step, task_data, PLAYBOOK_TASK_FIELDS)
             try:
                 step.full_clean(exclude=["playbook"])
             except ValidationError as exc:
@@ -147,7 +130,7 @@ def playbook_delete(*, playbook: Playbook) -> None:
 def reason_save(*, data: dict[str, Any], reason: CTAReason | None = None) -> CTAReason:
     """Create or update a CTA reason of the admin-managed list."""
     reason = reason or CTAReason()
-    _apply(reason, data, REASON_FIELDS)
+    apply_fields(reason, data, REASON_FIELDS)
     reason.full_clean()
     reason.save()
     return reason
@@ -228,7 +211,7 @@ def _check_open(cta: CTA) -> None:
 @transaction.atomic
 def cta_update(*, cta: CTA, data: dict[str, Any]) -> CTA:
     """Change a CTA's type, priority, reason, title, description or due date."""
-    _apply(cta, data, CTA_EDIT_FIELDS)
+    apply_fields(cta, data, CTA_EDIT_FIELDS)
     cta.full_clean()
     cta.save()
     return cta
@@ -265,12 +248,13 @@ def cta_reassign(*, cta: CTA, owner: User, by: User | None = None) -> CTA:
     cta.save(update_fields=["owner", "updated_at"])
     if previous is not None:
         cta.tasks.filter(assignee_id=previous, completed_at__isnull=True).update(assignee=owner)
-    notify = _optional("triggers.services", "notification_send")
-    if notify is not None and (by is None or by.pk != owner.pk):
+    from triggers.services import notification_send  # triggers imports playbooks: import at call time
+
+    if by is None or by.pk != owner.pk:
         url = reverse("playbooks:cta_detail", args=[cta.pk])
         who = f" by {by}" if by is not None else ""
         # Inside the transaction: no notification for a reassignment that rolls back (its email waits for commit).
-        notify(user=owner, title=f"CTA assigned to you{who}: {cta.title}", body=str(cta.account), url=url)
+        notification_send(user=owner, title=f"CTA assigned to you{who}: {cta.title}", body=str(cta.account), url=url)
     return cta
 
 
