@@ -8,6 +8,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from csp.modeling import apply_fields
 from csp.models import User
 from success.models import Milestone, MilestoneKind, Objective, ObjectiveStatus, PlanTask, PlanTemplate, SuccessPlan
 from timeline.models import EntryKind
@@ -21,14 +22,6 @@ ITEM_FIELDS = {
     PlanTask: frozenset({"title", "owner", "due_date", "done", "position"}),
 }
 MAX_DAYS = 3650
-
-
-def _apply(instance: Any, data: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
-    for field, value in data.items():
-        setattr(instance, field, value)
 
 
 def _days(value: Any, where: str) -> int:
@@ -80,7 +73,7 @@ def template_items_clean(items: Any) -> dict[str, list[dict[str, Any]]]:
 def template_create(*, data: dict[str, Any]) -> PlanTemplate:
     """Create a plan template after checking its items."""
     template = PlanTemplate()
-    _apply(template, data, TEMPLATE_FIELDS)
+    apply_fields(template, data, TEMPLATE_FIELDS)
     template.items = template_items_clean(template.items or {})
     template.full_clean()
     template.save()
@@ -90,7 +83,7 @@ def template_create(*, data: dict[str, Any]) -> PlanTemplate:
 @transaction.atomic
 def template_update(*, template: PlanTemplate, data: dict[str, Any]) -> PlanTemplate:
     """Change a template; plans already built from it keep their own copies of the items."""
-    _apply(template, data, TEMPLATE_FIELDS)
+    apply_fields(template, data, TEMPLATE_FIELDS)
     template.items = template_items_clean(template.items or {})
     template.full_clean()
     template.save()
@@ -115,7 +108,7 @@ def plan_create(
     if not data.get("name") and template is not None:
         data["name"] = template.name
     plan = SuccessPlan(account=account, template=template)
-    _apply(plan, data, PLAN_FIELDS)
+    apply_fields(plan, data, PLAN_FIELDS)
     if plan.contract_id and plan.contract.account_id != account.pk:
         raise ValidationError({"contract": "The contract belongs to another account."})
     plan.full_clean()
@@ -148,7 +141,7 @@ def plan_create(
 @transaction.atomic
 def plan_update(*, plan: SuccessPlan, data: dict[str, Any]) -> SuccessPlan:
     """Change a plan's name, dates, status, owner or TTO contract."""
-    _apply(plan, data, PLAN_FIELDS)
+    apply_fields(plan, data, PLAN_FIELDS)
     if plan.contract_id and plan.contract.account_id != plan.account_id:
         raise ValidationError({"contract": "The contract belongs to another account."})
     plan.full_clean()
@@ -207,7 +200,7 @@ def _save_item(item: models.Model) -> models.Model:
 def plan_item_create(*, plan: SuccessPlan, model: type[models.Model], data: dict[str, Any]) -> models.Model:
     """Add an objective, milestone or task (``model``) to a plan."""
     item = model(plan=plan)
-    _apply(item, data, ITEM_FIELDS[model])
+    apply_fields(item, data, ITEM_FIELDS[model])
     _save_item(item)
     _feed_line(item, {})
     return item
@@ -217,7 +210,7 @@ def plan_item_create(*, plan: SuccessPlan, model: type[models.Model], data: dict
 def plan_item_update(*, item: models.Model, data: dict[str, Any]) -> models.Model:
     """Change an objective, milestone or task; marking a task done stamps ``completed_at``."""
     before = {f: getattr(item, f) for f in ("actual_date", "status") if hasattr(item, f)}
-    _apply(item, data, ITEM_FIELDS[type(item)])
+    apply_fields(item, data, ITEM_FIELDS[type(item)])
     _save_item(item)
     _feed_line(item, before)
     return item

@@ -10,6 +10,7 @@ from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, Contract
+from csp.modeling import apply_fields
 from csp.models import User
 from timeline.models import TOUCHPOINT_KINDS, Activity, EntryKind, TimelineEntry
 from timeline.sentiment import sentiment_suggest
@@ -112,11 +113,9 @@ def activity_create(
 ) -> Activity:
     """Log an activity: store it with VADER's suggestion, add its timeline line, move the last touchpoint."""
     data = dict(data)
-    unknown = set(data) - ACTIVITY_FIELDS
-    if unknown:
-        raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
     data.setdefault("occurred_at", timezone.now())
-    activity = Activity(account=account, author=author, **data)
+    activity = Activity(account=account, author=author)
+    apply_fields(activity, data, ACTIVITY_FIELDS)
     _validate_and_save(activity, contacts, users or [])
     TimelineEntry.objects.create(
         account=account,
@@ -135,11 +134,7 @@ def activity_create(
 @transaction.atomic
 def activity_update(*, activity: Activity, data: dict[str, Any], contacts=None, users=None) -> Activity:
     """Change an activity; its timeline line and the account's last touchpoint follow."""
-    unknown = set(data) - ACTIVITY_FIELDS
-    if unknown:
-        raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
-    for field, value in data.items():
-        setattr(activity, field, value)
+    apply_fields(activity, data, ACTIVITY_FIELDS)
     _validate_and_save(activity, contacts, users)
     TimelineEntry.objects.filter(activity=activity).update(
         occurred_at=activity.occurred_at, title=_entry_title(activity)
