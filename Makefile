@@ -20,9 +20,7 @@ install: $(VENV)/.installed node_modules/.installed
 
 # Embedded defaults: SQLite and in-process Celery tasks unless DATABASE_URL / REDIS_URL are set.
 run: install
-	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
-	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(BIND)
+	DEBUG=$${DEBUG:-true} $(PY) manage.py run_demo --bind $(BIND)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -27,9 +27,16 @@ def test_seed_demo_is_idempotent_and_believable():
     out = StringIO()
     call_command("seed_demo", stdout=out)
     assert "csm@demo.csp" in out.getvalue()
-    counts = (Account.objects.count(), Contact.objects.count(), Contract.objects.count(), User.objects.count())
+    from playbooks.models import CTA
+    from timeline.models import Activity
+
+    def snapshot():
+        return (Account.objects.count(), Contact.objects.count(), Contract.objects.count(), User.objects.count(),
+                CTA.objects.count(), Activity.objects.count())  # fmt: skip
+
+    counts = snapshot()
     call_command("seed_demo", stdout=StringIO())
-    assert counts == (Account.objects.count(), Contact.objects.count(), Contract.objects.count(), User.objects.count())
+    assert counts == snapshot()
 
     assert 280 <= counts[0] <= 320
     assert {u.role for u in User.objects.all()} == set(Role.values)
@@ -42,3 +49,14 @@ def test_seed_demo_is_idempotent_and_believable():
     span = (max(renewals) - min(renewals)).days
     assert span > 365  # spread over the next 18 months
     assert all(a.arr > 0 for a in Account.objects.all()[:50])
+
+    # The rest of the demo: CTAs with playbook tasks, a history of activities, a health score per account.
+    from health.models import AccountHealth
+    from playbooks.models import CTA
+    from timeline.models import Activity
+
+    assert CTA.objects.filter(owner=csm).exists()
+    assert Activity.objects.count() > 300
+    touched = Account.objects.exclude(last_touchpoint_at=None).count()
+    assert 0 < touched < counts[0]  # some accounts have gone dark
+    assert AccountHealth.objects.count() == counts[0]

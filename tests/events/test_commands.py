@@ -52,3 +52,15 @@ def test_simulate_usage_needs_demo_accounts():
         call_command(
             "simulate_usage", "--url", "http://127.0.0.1:9", "--days", "1", stdout=io.StringIO(), stderr=io.StringIO()
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simulate_usage_for_one_owner_only(live_server):
+    from tests.factories import UserFactory
+
+    owner = UserFactory(email="owner@example.com")
+    mine = AccountFactory(external_id="DEMO-0001", owner=owner)
+    AccountFactory(external_id="DEMO-0002")
+    args = ["simulate_usage", "--url", live_server.url, "--days", "3", "--owner", "Owner@example.com", "--seed", "3"]
+    call_command(*args, stdout=io.StringIO(), stderr=io.StringIO())
+    assert set(Event.objects.values_list("account_id", flat=True)) == {mine.pk}

@@ -53,6 +53,7 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=int, default=60, help="Live mode: seconds to run (0: forever).")
         parser.add_argument("--rate", type=float, default=20.0, help="Live mode: events per second.")
         parser.add_argument("--accounts", type=int, default=0, help="Only the first N demo accounts.")
+        parser.add_argument("--owner", default="", help="Only the demo accounts this user (email) owns.")
         parser.add_argument("--max-users", type=int, default=20, help="Product users per account, at most.")
         parser.add_argument("--seed", type=int, default=7)
 
@@ -66,8 +67,11 @@ class Command(BaseCommand):
         accounts = list(
             Account.objects.filter(external_id__startswith="DEMO-")
             .order_by("external_id")
+            .select_related("owner")
             .prefetch_related("contacts", "contracts")
         )
+        if opts["owner"]:
+            accounts = [a for a in accounts if a.owner_id and a.owner.email == opts["owner"].lower()]
         if opts["accounts"]:
             accounts = accounts[: opts["accounts"]]
         if not accounts:
