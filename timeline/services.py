@@ -149,3 +149,23 @@ def activity_delete(*, activity: Activity) -> None:
     account_id = activity.account_id
     activity.delete()
     account_touchpoint_refresh(account_ids=[account_id])
+
+
+def timeline_record_health_changes(*, changes: list[dict[str, Any]]) -> int:
+    """Health band changes from one recompute as feed lines, in one bulk insert. An account's first score is
+    not a change and is left out (a nightly run over thousands of new accounts would flood the feeds)."""
+    now = timezone.now()
+    entries = [
+        TimelineEntry(
+            account_id=change["account_id"],
+            kind=EntryKind.HEALTH,
+            title=f"Health: {change['old_band']} → {change['new_band'] or 'unscored'}",
+            occurred_at=now,
+            source_type="health",
+            data={k: change.get(k) for k in ("old_band", "new_band", "old_score", "new_score")},
+        )
+        for change in changes
+        if change.get("old_band")
+    ]
+    TimelineEntry.objects.bulk_create(entries, batch_size=1000)
+    return len(entries)
