@@ -20,6 +20,7 @@ from accounts.models import (
 )
 from csp.modeling import apply_fields
 from csp.models import User
+from events.signals import account_changed_on_commit
 from timeline.services import timeline_record_contract
 
 ACCOUNT_FIELDS = frozenset(
@@ -62,6 +63,7 @@ def account_update(*, account: Account, data: dict[str, Any]) -> Account:
     apply_fields(account, data, ACCOUNT_FIELDS)
     account.full_clean()
     account.save()
+    account_changed_on_commit([account.pk])
     return account
 
 
@@ -121,6 +123,7 @@ def contract_create(*, account: Account, data: dict[str, Any]) -> Contract:
     contract.arr = _contract_arr(contract)
     contract.save()
     account_refresh_financials(account_ids=[account.id])
+    account_changed_on_commit([account.id])
     timeline_record_contract(contract=contract, action="created")
     return contract
 
@@ -135,6 +138,7 @@ def contract_update(*, contract: Contract, data: dict[str, Any]) -> Contract:
     contract.arr = _contract_arr(contract)
     contract.save()
     account_refresh_financials(account_ids=[contract.account_id])
+    account_changed_on_commit([contract.account_id])
     timeline_record_contract(contract=contract, action="updated")
     return contract
 
@@ -146,6 +150,7 @@ def contract_delete(*, contract: Contract) -> None:
     timeline_record_contract(contract=contract, action="deleted")
     contract.delete()
     account_refresh_financials(account_ids=[account_id])
+    account_changed_on_commit([account_id])
 
 
 @transaction.atomic

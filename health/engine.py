@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from accounts.models import Account
-from health.assignment import Assigner
+from health.assignment import Assigner, segment_claims
 from health.measures import MEASURES, run_sources
 from health.models import Scorecard
 from health.scoring import MeasureSpec, score
@@ -24,8 +24,8 @@ class Result:
 
 
 def load_scorecards() -> list[Scorecard]:
-    """Every scorecard with its measures, in two queries."""
-    return list(Scorecard.objects.prefetch_related("measures"))
+    """Every scorecard with its measures and the segments it claims, in three queries."""
+    return list(Scorecard.objects.prefetch_related("measures", "segments"))
 
 
 def _specs(card: Scorecard) -> list[MeasureSpec]:
@@ -57,13 +57,13 @@ def prepare(
     only the accounts that scorecard applies to are kept (history recompute of one scorecard). ``parallel`` runs
     the source queries on separate connections at once (only valid outside a transaction)."""
     scorecards = load_scorecards()
-    assigner = Assigner(scorecards)
+    assigner = Assigner(scorecards, segment_claims(scorecards, account_ids))
     accounts = Account.objects.order_by()
     if account_ids is not None:
         accounts = accounts.filter(id__in=account_ids)
     assigned = []
     for account_id, tier, touched in accounts.values_list("id", "tier", "last_touchpoint_at"):
-        card = assigner.scorecard_for(tier=tier)
+        card = assigner.scorecard_for(tier=tier, account_id=account_id)
         if card is not None and (scorecard_id is None or card.id == scorecard_id):
             assigned.append((account_id, touched, card))
     if not assigned:

@@ -26,8 +26,11 @@ class ScorecardForm(forms.ModelForm):
 
     class Meta:
         model = Scorecard
-        fields = ["name", "description", "is_default", "tiers", "yellow_from", "green_from", "missing_policy"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        fields = [
+            "name", "description", "is_default", "segments", "tiers", "yellow_from", "green_from", "missing_policy",
+        ]  # fmt: skip
+        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "segments": forms.CheckboxSelectMultiple}
+        help_texts = {"segments": "Accounts in these segments get this scorecard first, whatever their tier."}
 
     def validate_unique(self):
         # Unique name only: the service moves the default flag, so "one default" is not an error here.

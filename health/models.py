@@ -54,6 +54,8 @@ class Scorecard(models.Model):
     description = models.TextField(blank=True)
     is_default = models.BooleanField(default=False)
     tiers = models.JSONField(default=list, blank=True, help_text="Account tiers this scorecard applies to.")
+    # Accounts in one of these segments get this scorecard before any tier rule (see ``health.assignment``).
+    segments = models.ManyToManyField("segments.Segment", blank=True, related_name="scorecards")
     yellow_from = models.FloatField(default=40, help_text="Scores below this are red.")
     green_from = models.FloatField(default=70, help_text="Scores from this up are green.")
     missing_policy = models.CharField(max_length=10, choices=MissingPolicy.choices, default=MissingPolicy.EXCLUDE)

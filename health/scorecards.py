@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Tier
+from csp.modeling import apply_fields
 from health.measures import MEASURES
 from health.models import Direction, Interpolation, Measure, Scorecard
 
@@ -112,14 +113,13 @@ def _enqueue_full_recompute() -> None:
 def scorecard_save(
     *, data: dict[str, Any], measures: list[dict[str, Any]] | None, scorecard: Scorecard | None = None
 ) -> Scorecard:
-    """Create or update a scorecard and (when given) replace its measures. Making it the default takes the flag
-    from the previous default. Current scores are recomputed after commit; history only on request."""
-    unknown = set(data) - SCORECARD_FIELDS
-    if unknown:
-        raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
+    """Create or update a scorecard and (when given) replace its measures and the segments it claims. Making it
+    the default takes the flag from the previous default. Current scores are recomputed after commit; history
+    only on request."""
+    data = dict(data)
+    segments = data.pop("segments", None)  # many-to-many: set after the scorecard has an id
     card = scorecard or Scorecard()
-    for field, value in data.items():
-        setattr(card, field, value)
+    apply_fields(card, data, SCORECARD_FIELDS)
     errors: dict[str, Any] = {}
     try:
         card.full_clean(validate_constraints=False)
@@ -140,6 +140,8 @@ def scorecard_save(
     if card.is_default:
         Scorecard.objects.filter(is_default=True).exclude(pk=card.pk).update(is_default=False)
     card.save()
+    if segments is not None:
+        card.segments.set(segments)
     if rows is not None:
         card.measures.all().delete()
         for row in rows:

@@ -14,7 +14,7 @@ CHART_DAYS = 180
 
 
 def scorecard_list() -> QuerySet[Scorecard]:
-    return Scorecard.objects.prefetch_related("measures")
+    return Scorecard.objects.prefetch_related("measures", "segments")
 
 
 def current_list() -> QuerySet[AccountHealth]:

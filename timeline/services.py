@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Account, Contract
 from csp.modeling import apply_fields
 from csp.models import User
+from events.signals import account_changed_on_commit
 from timeline.models import TOUCHPOINT_KINDS, Activity, EntryKind, TimelineEntry
 from timeline.sentiment import sentiment_suggest
 
@@ -128,6 +129,7 @@ def activity_create(
         source_id=str(activity.pk),
     )
     account_touchpoint_refresh(account_ids=[account.pk])
+    account_changed_on_commit([account.pk])
     return activity
 
 
@@ -140,6 +142,7 @@ def activity_update(*, activity: Activity, data: dict[str, Any], contacts=None, 
         occurred_at=activity.occurred_at, title=_entry_title(activity)
     )
     account_touchpoint_refresh(account_ids=[activity.account_id])
+    account_changed_on_commit([activity.account_id])
     return activity
 
 
@@ -149,6 +152,7 @@ def activity_delete(*, activity: Activity) -> None:
     account_id = activity.account_id
     activity.delete()
     account_touchpoint_refresh(account_ids=[account_id])
+    account_changed_on_commit([account_id])
 
 
 def timeline_record_health_changes(*, changes: list[dict[str, Any]]) -> int:

@@ -37,8 +37,8 @@ class ScorecardSerializer(serializers.ModelSerializer):
     class Meta:
         model = Scorecard
         fields = [
-            "id", "name", "description", "is_default", "tiers", "yellow_from", "green_from", "missing_policy",
-            "measures", "created_at", "updated_at",
+            "id", "name", "description", "is_default", "segments", "tiers", "yellow_from", "green_from",
+            "missing_policy", "measures", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
 

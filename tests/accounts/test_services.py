@@ -156,3 +156,35 @@ def test_reassign_moves_only_changed_accounts():
     accounts[0].save()
     assert services.account_reassign(account_ids=[a.id for a in accounts], owner=owner) == 2
     assert Account.objects.filter(owner=owner).count() == 3
+
+
+def test_edits_tell_health_and_triggers_after_commit(django_capture_on_commit_callbacks):
+    from events.signals import account_changed
+
+    received = []
+
+    def listener(sender, account_ids, **kwargs):
+        received.append(account_ids)
+
+    account_changed.connect(listener)
+    try:
+        account = AccountFactory()
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            services.account_update(account=account, data={"tier": Tier.ENTERPRISE})
+            contract = _contract(account)
+            services.contract_delete(contract=contract)
+        assert received == []  # nothing before commit
+        for callback in callbacks:
+            callback()
+        assert received == [[account.id]] * 3
+    finally:
+        account_changed.disconnect(listener)
+
+
+def test_an_edit_recomputes_health(django_capture_on_commit_callbacks):
+    from health.models import AccountHealth
+
+    account = AccountFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        _contract(account)
+    assert AccountHealth.objects.filter(account=account).exists()

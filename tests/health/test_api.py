@@ -127,8 +127,8 @@ def test_list_query_counts_are_fixed(api_as, card, csm, n, django_assert_num_que
         services.sentiment_set(account=account, sentiment="red", user=csm)
     services.health_recompute()
     client = api_as("viewer")
-    # count, scorecards, their measures (prefetch)
-    with django_assert_num_queries(3):
+    # count, scorecards, their measures and segments (prefetches)
+    with django_assert_num_queries(4):
         assert client.get(SCORECARDS).status_code == 200
     # count, current rows (+account, scorecard, override, override creator)
     with django_assert_num_queries(2):

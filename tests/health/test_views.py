@@ -234,8 +234,8 @@ def test_scorecard_list_query_count_is_fixed(client_as, card, django_assert_num_
     client = client_as("admin")
     for i in range(19):
         MeasureFactory(scorecard=ScorecardFactory(name=f"S{i}"))
-    # session, user, scorecards, their measures (prefetch)
-    with django_assert_num_queries(4):
+    # session, user, scorecards, their measures and segments (prefetches)
+    with django_assert_num_queries(5):
         response = client.get(reverse("health:scorecard_list"))
     assert response.content.decode().count("/health/scorecards/") >= 20
 
