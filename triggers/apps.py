@@ -8,11 +8,11 @@ class TriggersConfig(AppConfig):
     def ready(self) -> None:
         # Event-driven conditions: health changes and ingestion (rollups, tickets) re-evaluate the accounts named.
         from events.signals import account_changed
-        from health.signals import health_changed
+        from health.signals import health_changed_many
         from triggers import receivers
         from triggers.conditions import surveys_ready
 
-        health_changed.connect(receivers.on_health_changed, dispatch_uid="triggers.on_health_changed")
+        health_changed_many.connect(receivers.on_health_changed_many, dispatch_uid="triggers.on_health_changed")
         account_changed.connect(receivers.on_account_changed, dispatch_uid="triggers.on_account_changed")
         if surveys_ready():
             from surveys.signals import answer_received

@@ -15,12 +15,14 @@ def _listening(source: str) -> bool:
     return Trigger.objects.filter(is_active=True, condition_type__in=types).exists()
 
 
-def on_health_changed(sender, account_id=None, **kwargs) -> None:
-    """``health.signals.health_changed`` → evaluate health conditions for that account in the worker."""
+def on_health_changed_many(sender, changes=None, **kwargs) -> None:
+    """``health.signals.health_changed_many`` → evaluate health conditions for every account whose band moved in
+    one recompute: one query and one task however many bands changed (a nightly run can move thousands)."""
     from triggers.tasks import triggers_evaluate_accounts
 
-    if account_id is not None and _listening("health"):
-        transaction.on_commit(partial(triggers_evaluate_accounts.delay, [int(account_id)], "health"))
+    ids = sorted({int(c["account_id"]) for c in changes or []})
+    if ids and _listening("health"):
+        transaction.on_commit(partial(triggers_evaluate_accounts.delay, ids, "health"))
 
 
 def on_account_changed(sender, account_ids=None, **kwargs) -> None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from events.models import AccountDailyEvent
 from events.signals import account_changed
-from health.signals import health_changed
+from health.signals import health_changed_many
 from playbooks.models import CTA, Playbook, PlaybookTask
 from playbooks.services import cta_close
 from tests.factories import AccountFactory, UserFactory
@@ -169,8 +169,14 @@ def test_health_changed_signal_fires_in_the_worker(risk_trigger, django_capture_
     account = AccountFactory()
     set_health(account, 20, "red")
     with django_capture_on_commit_callbacks(execute=True):
-        health_changed.send(sender=None, account_id=account.id, old_band="yellow", new_band="red",
-                            old_score=50.0, new_score=20.0)  # fmt: skip
+        change = {
+            "account_id": account.id,
+            "old_band": "yellow",
+            "new_band": "red",
+            "old_score": 50.0,
+            "new_score": 20.0,
+        }
+        health_changed_many.send(sender=None, changes=[change])
     assert CTA.objects.filter(account=account, source_key=f"trigger:{risk_trigger.pk}").count() == 1
 
 
