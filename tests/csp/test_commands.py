@@ -8,6 +8,9 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Account, Contact, Contract
 from csp.models import Role, User
+from health.models import AccountHealth
+from playbooks.models import CTA
+from timeline.models import Activity
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +30,6 @@ def test_seed_demo_is_idempotent_and_believable():
     out = StringIO()
     call_command("seed_demo", stdout=out)
     assert "csm@demo.csp" in out.getvalue()
-    from playbooks.models import CTA
-    from timeline.models import Activity
-
     def snapshot():
         return (Account.objects.count(), Contact.objects.count(), Contract.objects.count(), User.objects.count(),
                 CTA.objects.count(), Activity.objects.count())  # fmt: skip
@@ -51,10 +51,6 @@ def test_seed_demo_is_idempotent_and_believable():
     assert all(a.arr > 0 for a in Account.objects.all()[:50])
 
     # The rest of the demo: CTAs with playbook tasks, a history of activities, a health score per account.
-    from health.models import AccountHealth
-    from playbooks.models import CTA
-    from timeline.models import Activity
-
     assert CTA.objects.filter(owner=csm).exists()
     assert Activity.objects.count() > 300
     touched = Account.objects.exclude(last_touchpoint_at=None).count()
