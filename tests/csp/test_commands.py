@@ -30,6 +30,7 @@ def test_seed_demo_is_idempotent_and_believable():
     out = StringIO()
     call_command("seed_demo", stdout=out)
     assert "csm@demo.csp" in out.getvalue()
+
     def snapshot():
         return (Account.objects.count(), Contact.objects.count(), Contract.objects.count(), User.objects.count(),
                 CTA.objects.count(), Activity.objects.count())  # fmt: skip
