@@ -178,6 +178,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status", "priority" or "sentiment": name each choice set after its class.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "accounts.models.AccountStatus",
+        "ContractStatusEnum": "accounts.models.ContractStatus",
+        "TierEnum": "accounts.models.Tier",
+        "LifecycleStageEnum": "accounts.models.LifecycleStage",
+        "BandEnum": "health.models.Band",
+        "CTATypeEnum": "playbooks.models.CTAType",
+        "CTAPriorityEnum": "playbooks.models.CTAPriority",
+        "CTAStatusEnum": "playbooks.models.CTAStatus",
+        "PlanStatusEnum": "success.models.PlanStatus",
+        "ObjectiveStatusEnum": "success.models.ObjectiveStatus",
+        "TicketPriorityEnum": "support.models.TicketPriority",
+        "TicketStatusEnum": "support.models.TicketStatus",
+        "SentimentEnum": "timeline.models.Sentiment",
+        "ImportStatusEnum": "imports.models.ImportStatus",
+    },
 }
 
 # Celery: a real Redis broker when REDIS_URL is set; otherwise tasks run in-process (eagerly).
