@@ -5,12 +5,11 @@ while the app is already usable; when the history is in, recompute the health hi
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from csp.serving import wait_until_healthy
 from events.models import Event
 from health.services import health_recompute, health_recompute_history
 
@@ -31,7 +30,7 @@ class Command(BaseCommand):
         url = f"http://{bind}"
         server = subprocess.Popen([sys.executable, sys.argv[0], "runserver", bind, "--noreload"])
         try:
-            if not self._wait_until_up(url, server):
+            if not wait_until_healthy(int(bind.rsplit(":", 1)[1]), server, timeout=60):
                 self.stderr.write("The server did not start; see its output above.")
                 return
             self.stdout.write(self.style.SUCCESS(f"csp is running at {url}/ (Ctrl-C to stop)"))
@@ -42,16 +41,6 @@ class Command(BaseCommand):
             pass
         finally:
             server.terminate()
-
-    def _wait_until_up(self, url: str, server: subprocess.Popen, timeout: float = 60) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                    return True
-            except OSError:
-                time.sleep(0.5)
-        return False
 
     def _stream_usage(self, url: str, days: int) -> None:
         """Usage goes through the same HTTP API a customer's SDK uses; it takes a few minutes on SQLite."""

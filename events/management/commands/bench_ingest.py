@@ -29,6 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from accounts.models import Account
+from csp.serving import wait_until_healthy
 from events import pipeline, services
 from events.models import Event, EventSource, UsageClaim, UsageMark
 
@@ -184,15 +185,8 @@ class Command(BaseCommand):
         if threads > 1:
             cmd += ["--worker-class", "gthread", "--threads", str(threads)]
         server = subprocess.Popen([*cmd, "--log-level", "warning"], env=env)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    return server
-            except OSError:
-                time.sleep(0.2)
+        if wait_until_healthy(port, server):
+            return server
         server.terminate()
         raise CommandError("gunicorn did not come up within 30 s")
 

@@ -25,6 +25,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from csp.serving import wait_until_healthy
+
 INNER = "CSP_PIPELINE_BENCH_INNER"
 EVENTS_PER_ACCOUNT = 5
 
@@ -185,15 +187,8 @@ class Command(BaseCommand):
         cmd = [sys.executable, "-m", "gunicorn", "csp.wsgi", "--preload", "-b", f"127.0.0.1:{port}", "-w",
                str(workers), "--log-level", "warning"]  # fmt: skip
         server = subprocess.Popen(cmd, env=self._env(), cwd=settings.BASE_DIR)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    return server
-            except OSError:
-                time.sleep(0.2)
+        if wait_until_healthy(port, server):
+            return server
         server.terminate()
         raise CommandError("gunicorn did not come up within 30 s")
 
