@@ -41,21 +41,39 @@ def mark_dirty(touched: dict[int, dt.datetime]) -> None:
     refresh is enqueued once the surrounding transaction commits. Call inside a transaction."""
     if not touched:
         return
-    ops = connection.ops
-    now = ops.adapt_datetimefield_value(timezone.now())
     ids = sorted(touched)
-    params: list = []
-    for account_id in ids:
-        params += [account_id, ops.adapt_datetimefield_value(touched[account_id]), now]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_table(UsageMark)} (account_id, since, created_at) VALUES "
-            + ", ".join(["(%s, %s, %s)"] * len(ids)),
-            params,
-        )
-    claimed = claim(ids)
+    if connection.vendor == "postgresql":
+        claimed = _mark_and_claim_pg(ids, [touched[i] for i in ids])
+    else:
+        ops = connection.ops
+        now = ops.adapt_datetimefield_value(timezone.now())
+        params: list = []
+        for account_id in ids:
+            params += [account_id, ops.adapt_datetimefield_value(touched[account_id]), now]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {_table(UsageMark)} (account_id, since, created_at) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(ids)),
+                params,
+            )
+        claimed = claim(ids)
     if claimed:
         transaction.on_commit(lambda: enqueue(claimed))
+
+
+def _mark_and_claim_pg(ids: list[int], since: list[dt.datetime]) -> list[int]:
+    # Hot path of every ingest call: marks and claims in one statement (one round trip), with arrays so the
+    # SQL text is the same for any number of accounts and psycopg's prepared-query cache applies.
+    sql = (
+        f"WITH marks AS (INSERT INTO {_table(UsageMark)} (account_id, since, created_at) "
+        "SELECT a, s, %(now)s FROM unnest(%(ids)s::bigint[], %(since)s::timestamptz[]) AS t(a, s)) "
+        f"INSERT INTO {_table(UsageClaim)} (account_id, enqueued_at) "
+        "SELECT a, %(now)s FROM unnest(%(ids)s::bigint[]) AS t(a) ORDER BY a "
+        "ON CONFLICT (account_id) DO NOTHING RETURNING account_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ids": ids, "since": since, "now": timezone.now()})
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def claim(account_ids: Iterable[int]) -> list[int]:

@@ -65,9 +65,12 @@ def _copy(rows: list[tuple]) -> None:
 def _lookup(sql: str, params: list, values: set[str]) -> dict[str, object]:
     if not values:
         return {}
-    marks = ", ".join(["%s"] * len(values))
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(marks=marks), [*params, *values])
+        if connection.vendor == "postgresql":
+            # "= ANY(array)": one SQL text for any number of values, so psycopg parses it once per process.
+            cursor.execute(sql.format(marks="SELECT unnest(%s::text[])"), [*params, list(values)])
+        else:
+            cursor.execute(sql.format(marks=", ".join(["%s"] * len(values))), [*params, *values])
         return dict(cursor.fetchall())
 
 
