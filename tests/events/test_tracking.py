@@ -5,7 +5,6 @@ import gzip
 import json
 
 import pytest
-from django.db import connection
 
 from accounts.models import Account, Contact
 from events.models import AccountDailyEvent, AccountDailyUser, Event, RejectedMessage, UsageMark
