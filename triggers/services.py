@@ -278,7 +278,7 @@ def _run_email(execution: TriggerExecution) -> tuple[str, str]:
         return ActionStatus.SKIPPED, "The account has no active owner with an email address."
     send_mail(
         subject=f"[csp] {execution.trigger.name}: {execution.account.name}",
-        message=f"{execution.reason}\n\n{getattr(settings, 'SITE_URL', '')}{_account_url(execution.account)}",
+        message=f"{execution.reason}\n\n{settings.SITE_URL}{_account_url(execution.account)}",
         from_email=None,
         recipient_list=[owner.email],
     )
@@ -288,7 +288,7 @@ def _run_email(execution: TriggerExecution) -> tuple[str, str]:
 def webhook_body(execution: TriggerExecution) -> dict[str, Any]:
     """Slack-compatible: ``text`` is what Slack shows; ``csp`` carries ids for other consumers."""
     account = execution.account
-    url = f"{getattr(settings, 'SITE_URL', '')}{_account_url(account)}"
+    url = f"{settings.SITE_URL}{_account_url(account)}"
     return {
         "text": f"{execution.trigger.name}: {account.name} ({execution.reason}) {url}".strip(),
         "csp": {
@@ -456,7 +456,7 @@ def notification_email(*, notification_id: int) -> bool:
         return False
     send_mail(
         subject=f"[csp] {n.title}",
-        message=f"{n.body}\n\n{getattr(settings, 'SITE_URL', '')}{n.url}".strip(),
+        message=f"{n.body}\n\n{settings.SITE_URL}{n.url}".strip(),
         from_email=None,
         recipient_list=[n.user.email],
     )
