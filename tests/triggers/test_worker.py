@@ -8,6 +8,8 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connections
 from django.utils import timezone
 
 from csp.celery import app
@@ -22,6 +24,10 @@ pytestmark = [
     pytest.mark.worker,
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: a real Redis for the worker test"),
 ]
+
+
+def _close_connections(**kwargs):
+    connections.close_all()  # runs in the worker thread
 
 
 def _wait_for(predicate, timeout=20.0):
@@ -61,13 +67,18 @@ def test_events_turn_an_account_red_and_a_cta_opens_for_its_owner(transactional_
         for i in range(5)
     ]  # fmt: skip
     app.control.purge()  # leftovers of earlier runs on this Redis db are not ours
-    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10):
-        response = client.generic(
-            "POST", "/v1/batch", json.dumps({"batch": batch}), content_type="application/json",
-            HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{key}:".encode()).decode(),
-        )  # fmt: skip
-        assert response.status_code == 200
-        assert _wait_for(lambda: CTA.objects.filter(account=account).exists())
+    # Each task closes the worker thread's connections, so the test database can be dropped afterwards.
+    task_postrun.connect(_close_connections, weak=False, dispatch_uid="triggers-worker-test")
+    try:
+        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10):
+            response = client.generic(
+                "POST", "/v1/batch", json.dumps({"batch": batch}), content_type="application/json",
+                HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{key}:".encode()).decode(),
+            )  # fmt: skip
+            assert response.status_code == 200
+            assert _wait_for(lambda: CTA.objects.filter(account=account).exists())
+    finally:
+        task_postrun.disconnect(dispatch_uid="triggers-worker-test")
     account.health.refresh_from_db()
     assert account.health.band == "red"  # 1 active user of 10: score 10
     cta = CTA.objects.get(account=account)
