@@ -84,16 +84,26 @@ class MessageType(models.TextChoices):
 class Event(models.Model):
     """One accepted Segment message, append-only (only ``account`` is filled in later, when an unmatched
     event's mapping arrives). ``(source, message_id)`` is unique, so SDK retries are stored once. Indexed for
-    per-account time ranges; docs/ingestion.md shows how to partition it by month on PostgreSQL."""
+    per-account time ranges; docs/ingestion.md shows how to partition it by month on PostgreSQL. ``received_at``
+    has an index outside the model state (migration 0005): BRIN on PostgreSQL, a B-tree elsewhere."""
 
-    source = models.ForeignKey(EventSource, on_delete=models.PROTECT, related_name="+")
+    # No database-level foreign keys on this table: PostgreSQL checks each with a locking lookup per inserted
+    # row, on the hottest insert of the product. Integrity holds without them: ids come from lookups in the same
+    # statement, and the UsageMark written with every attributed event keeps its (checked) key to the account,
+    # so an account cannot be deleted under an ingest. Django still applies PROTECT and CASCADE on delete.
+    # No index of their own either: (source, message_id) and (account, timestamp) lead with them.
+    source = models.ForeignKey(
+        EventSource, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     message_id = models.CharField(max_length=100)
     type = models.CharField(max_length=10, choices=MessageType.choices)
     event = models.CharField(max_length=200, blank=True, help_text="Track event name, or the page name.")
     user_id = models.CharField(max_length=200, blank=True)
     anonymous_id = models.CharField(max_length=200, blank=True)
     group_id = models.CharField(max_length=100, blank=True)
-    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     timestamp = models.DateTimeField(help_text="When it happened, as the SDK says.")
     received_at = models.DateTimeField()
     properties = models.JSONField(default=dict, blank=True)
@@ -103,7 +113,6 @@ class Event(models.Model):
         constraints = [models.UniqueConstraint(fields=["source", "message_id"], name="event_message_unique")]
         indexes = [
             models.Index(fields=["account", "timestamp"], name="event_account_time"),
-            models.Index(fields=["received_at", "source"], name="event_received"),
             # The unmatched backlog stays small; partial indexes keep attributing it cheap.
             models.Index(
                 fields=["source", "user_id"], name="event_unmatched_user", condition=models.Q(account__isnull=True)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Account, Contact
+from events import storage
 from events.messages import ENGAGEMENT_TYPES
 from events.models import AccountDailyEvent, AccountDailyUser, Event, UsageClaim, UsageMark
 from events.signals import account_changed
@@ -63,7 +64,7 @@ def mark_dirty(touched: dict[int, dt.datetime]) -> None:
 
 def _mark_and_claim_pg(ids: list[int], since: list[dt.datetime]) -> list[int]:
     # Hot path of every ingest call: marks and claims in one statement (one round trip), with arrays so the
-    # SQL text is the same for any number of accounts and psycopg's prepared-query cache applies.
+    # SQL text is the same for any number of accounts and it is prepared once per connection.
     sql = (
         f"WITH marks AS (INSERT INTO {_table(UsageMark)} (account_id, since, created_at) "
         "SELECT a, s, %(now)s FROM unnest(%(ids)s::bigint[], %(since)s::timestamptz[]) AS t(a, s)) "
@@ -71,9 +72,7 @@ def _mark_and_claim_pg(ids: list[int], since: list[dt.datetime]) -> list[int]:
         "SELECT a, %(now)s FROM unnest(%(ids)s::bigint[]) AS t(a) ORDER BY a "
         "ON CONFLICT (account_id) DO NOTHING RETURNING account_id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"ids": ids, "since": since, "now": timezone.now()})
-        return sorted(row[0] for row in cursor.fetchall())
+    return sorted(row[0] for row in storage.fetch_prepared(sql, {"ids": ids, "since": since, "now": timezone.now()}))
 
 
 def claim(account_ids: Iterable[int]) -> list[int]:

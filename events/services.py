@@ -5,10 +5,12 @@ import hashlib
 import logging
 import secrets
 import time
+from contextlib import nullcontext
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
@@ -192,49 +194,84 @@ def _guarded(func, *args):
         return None
 
 
-def ingest(*, source: EventSource, messages: list[Message], rejections: list[Rejection]) -> int:
-    """Store a call's valid messages and log its rejected ones, in one transaction; returns the number of
-    messages accepted (a repeated messageId is accepted but stored once). identify and group are applied
-    first, then track/page are attributed by context.groupId, else by the user's known group. The touched
-    accounts are marked dirty, and their refresh is enqueued after commit (see ``events.pipeline``)."""
-    now = timezone.now()
-    with transaction.atomic():
-        joined: dict[str, str] = {}  # user -> group id, from this call's group messages
-        for msg in messages:
-            if msg.type == "group":
-                _guarded(_group, source, msg)
-                joined[msg.user_id or msg.anonymous_id] = msg.group_id
-        # Users' groups from earlier calls, and accounts by group id: one query each for the whole call.
-        users = {m.user_id or m.anonymous_id for m in messages if not m.group_id} - set(joined)
-        user_groups = storage.user_groups(source_id=source.id, user_ids=users)
-        user_groups.update(joined)
-        for msg in messages:
-            if not msg.group_id and msg.type != "group":
-                msg.group_id = user_groups.get(msg.user_id or msg.anonymous_id, "")
-        group_ids = {m.group_id for m in messages if m.group_id}
-        accounts = storage.accounts_by_external_id(group_ids)
-        for msg in messages:
-            if msg.type == "identify":
-                account_id = accounts.get(msg.group_id)
-                _guarded(_identify, source, msg, Account(id=account_id) if account_id else None)
-        # Plain tuples in storage.COLUMNS order: building 100 model instances per call costs more than the COPY.
-        rows = [
-            (
-                source.id, m.message_id, m.type, m.event, m.user_id, m.anonymous_id, m.group_id,
-                accounts.get(m.group_id), m.timestamp, now, m.properties_json, m.context_json,
+MAPPING_TYPES = ("group", "identify")
+
+
+def _apply_mapping(source: EventSource, messages: list[Message]) -> None:
+    """group calls first (they tie users to accounts), then identify calls, each in its own savepoint."""
+    for msg in messages:
+        if msg.type == "group":
+            _guarded(_group, source, msg)
+    identifies = [m for m in messages if m.type == "identify"]
+    if not identifies:
+        return
+    groups = storage.user_groups(
+        source_id=source.id, user_ids={m.user_id or m.anonymous_id for m in identifies if not m.group_id}
+    )
+    accounts = storage.accounts_by_external_id(
+        {m.group_id or groups.get(m.user_id or m.anonymous_id, "") for m in identifies} - {""}
+    )
+    for msg in identifies:
+        account_id = accounts.get(msg.group_id or groups.get(msg.user_id or msg.anonymous_id, ""))
+        _guarded(_identify, source, msg, Account(id=account_id) if account_id else None)
+
+
+def _insert_portable(source: EventSource, messages: list[Message], now: dt.datetime) -> None:
+    """The ORM path (SQLite): resolve groups and accounts with one query each, bulk insert, mark accounts."""
+    users = {m.user_id or m.anonymous_id for m in messages if not m.group_id}
+    groups = storage.user_groups(source_id=source.id, user_ids=users)
+    for msg in messages:
+        if not msg.group_id:
+            msg.group_id = groups.get(msg.user_id or msg.anonymous_id, "")
+    accounts = storage.accounts_by_external_id({m.group_id for m in messages if m.group_id})
+    seen: set[str] = set()
+    events = []
+    for m in messages:
+        if m.message_id in seen:
+            continue
+        seen.add(m.message_id)
+        events.append(
+            Event(
+                source_id=source.id, message_id=m.message_id, type=m.type, event=m.event, user_id=m.user_id,
+                anonymous_id=m.anonymous_id, group_id=m.group_id, account_id=accounts.get(m.group_id),
+                timestamp=m.timestamp, received_at=now, properties=m.properties, context=m.context,
             )
-            for m in messages
-        ]  # fmt: skip
-        storage.insert_events(rows)
+        )  # fmt: skip
+    stored = set(
+        Event.objects.filter(source=source, message_id__in=seen).values_list("message_id", flat=True)
+    )  # fmt: skip
+    new = [e for e in events if e.message_id not in stored]  # a repeated messageId is stored (and marked) once
+    Event.objects.bulk_create(new, ignore_conflicts=True)
+    touched: dict[int, dt.datetime] = {}
+    for e in new:
+        if e.account_id and (e.account_id not in touched or e.timestamp < touched[e.account_id]):
+            touched[e.account_id] = e.timestamp
+    pipeline.mark_dirty(touched)
+
+
+def ingest(*, source: EventSource, messages: list[Message], rejections: list[Rejection]) -> int:
+    """Store a call's valid messages and log its rejected ones, atomically; returns the number of messages
+    accepted (a repeated messageId is accepted but stored once). identify and group are applied first, then
+    every message is attributed by its groupId (context.groupId), else by its user's latest group. The touched
+    accounts are marked, and their refresh is enqueued after commit (see ``events.pipeline``).
+
+    On PostgreSQL a call of track/page calls alone is one statement with no explicit transaction (see
+    ``events.storage``): it commits as a whole or not at all, before this returns."""
+    now = timezone.now()
+    postgres = connection.vendor == "postgresql"
+    mapping = any(m.type in MAPPING_TYPES for m in messages)
+    with transaction.atomic() if (mapping or rejections or not postgres) else nullcontext():
+        if mapping:
+            _apply_mapping(source, messages)
+        if postgres:
+            claimed = storage.insert_events_pg(source_id=source.id, messages=messages, received_at=now)
+            if claimed:
+                # Runs at once when there is no transaction (the statement has committed), else after commit.
+                transaction.on_commit(partial(pipeline.enqueue, claimed))
+        else:
+            _insert_portable(source, messages, now)
         if rejections:
             rejection_log(source=source, status=200, rejections=rejections, received_at=now)
-        touched: dict[int, dt.datetime] = {}
-        for row in rows:
-            account_id, when = row[7], row[8]
-            if account_id and (account_id not in touched or when < touched[account_id]):
-                touched[account_id] = when
-        # Marked last: the claim is the statement before commit, which keeps the pipeline's race window tiny.
-        pipeline.mark_dirty(touched)
     return len(messages)
 
 

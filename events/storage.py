@@ -1,87 +1,115 @@
-"""Writing raw events fast. On PostgreSQL the rows go in by COPY (the fastest path into a table); a repeated
-messageId makes COPY fail on the unique (source, message_id) key, and then, inside a savepoint, the same rows
-go in with INSERT ... ON CONFLICT DO NOTHING. SDK retries are rare, so nearly every call takes the COPY path.
-Other databases use ``bulk_create(ignore_conflicts=True)``."""
+"""Writing raw events fast.
 
-import json
+On PostgreSQL a call's events are stored by one statement (``insert_events_pg``): the validated messages go
+to the server as one JSON array, and a single INSERT ... SELECT resolves each user's group and each group's
+account, inserts the events once each by (source, messageId) (ON CONFLICT DO NOTHING makes SDK retries
+harmless), and marks and claims the touched accounts for the usage pipeline (see ``events.pipeline``). Outside
+a transaction that one statement is the whole transaction: one round trip per call, where a COPY needs
+BEGIN, lookups, a savepoint around the COPY (for the duplicate case), the marks and COMMIT; on this path
+round trips, not rows, were the largest cost. Other databases use the ORM (``bulk_create``) and
+``pipeline.mark_dirty``.
+"""
 
-from django.db import IntegrityError, connection, transaction
+import datetime as dt
+from functools import cache
+
+import orjson
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from accounts.models import Account
-from events.models import Event, UserGroup
-
-COLUMNS = (
-    "source_id", "message_id", "type", "event", "user_id", "anonymous_id", "group_id", "account_id", "timestamp",
-    "received_at", "properties", "context",
-)  # fmt: skip
+from events.messages import Message
+from events.models import Event, UsageClaim, UsageMark, UserGroup
 
 
-def insert_events(rows: list[tuple]) -> None:
-    """Store events (tuples in ``COLUMNS`` order, properties and context as JSON text) once each by
-    (source, messageId); run inside a transaction."""
-    seen: set[tuple[int, str]] = set()
-    unique = []
-    for row in rows:
-        key = (row[0], row[1])
-        if key not in seen:
-            seen.add(key)
-            unique.append(row)
-    if not unique:
-        return
-    if connection.vendor == "postgresql":
-        try:
-            with transaction.atomic():
-                _copy(unique)
-            return
-        except IntegrityError:
-            pass  # a messageId seen before: fall back to the conflict-ignoring insert
-    events = []
-    for row in unique:
-        event = Event(**dict(zip(COLUMNS[:10], row, strict=False)))
-        event.properties, event.context = json.loads(row[10]), json.loads(row[11])
-        events.append(event)
-    Event.objects.bulk_create(events, ignore_conflicts=True)
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
-def _copy(rows: list[tuple]) -> None:
-    table = connection.ops.quote_name(Event._meta.db_table)
-    sql = f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN"
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor: Django's wrapper has no COPY
-        try:
-            with raw.copy(sql) as copy:
-                for r in rows:
-                    copy.write_row(r)
-        except Exception as exc:
-            from psycopg import errors
+def fetch_prepared(sql: str, params: dict | list) -> list[tuple]:
+    """Run one hot-path statement on PostgreSQL as a prepared statement and return its rows. Django's cursors
+    bind parameters client-side, so PostgreSQL plans every statement again; for these statements planning
+    cost as much as running them. The statement runs on Django's connection, so in its transaction; it is
+    added to Django's query log when that is on (tests count queries). Set the database option
+    ``prepare_threshold`` to None behind a pooler that cannot keep prepared statements."""
+    db = connections[DEFAULT_DB_ALIAS]  # one lookup of the per-thread connection, not one per attribute
+    db.ensure_connection()
+    raw = db.connection
+    with psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=None if raw.prepare_threshold is None else True)
+        rows = cursor.fetchall() if cursor.description else []
+    if db.queries_logged:
+        db.queries_log.append({"sql": sql, "time": "0.000"})
+    return rows
 
-            if isinstance(exc, errors.UniqueViolation):
-                raise IntegrityError(str(exc)) from exc
-            raise
+
+@cache
+def _insert_sql() -> str:
+    events, accounts, groups = _table(Event), _table(Account), _table(UserGroup)
+    return f"""
+WITH input AS (
+    SELECT x->>0 AS message_id, x->>1 AS type, x->>2 AS event, x->>3 AS user_id, x->>4 AS anonymous_id,
+           x->>5 AS group_id, (x->>6)::timestamptz AS ts, x->7 AS properties, x->8 AS context
+    FROM jsonb_array_elements(%(rows)s::jsonb) AS x
+),
+resolved AS (  -- a message naming no group belongs to the group its user joined last (group calls)
+    SELECT i.*, COALESCE(NULLIF(i.group_id, ''), g.group_id, '') AS gid
+    FROM input i LEFT JOIN {groups} g ON i.group_id = '' AND g.source_id = %(source)s::bigint
+        AND g.user_id = COALESCE(NULLIF(i.user_id, ''), i.anonymous_id)
+),
+inserted AS (
+    INSERT INTO {events} (source_id, message_id, type, event, user_id, anonymous_id, group_id, account_id,
+                          timestamp, received_at, properties, context)
+    SELECT %(source)s::bigint, r.message_id, r.type, r.event, r.user_id, r.anonymous_id, r.gid, a.id,
+           r.ts, %(now)s::timestamptz, r.properties, r.context
+    FROM resolved r LEFT JOIN {accounts} a ON r.gid <> '' AND a.external_id = r.gid
+    ON CONFLICT (source_id, message_id) DO NOTHING
+    RETURNING account_id, timestamp
+),
+marks AS (
+    INSERT INTO {_table(UsageMark)} (account_id, since, created_at)
+    SELECT account_id, min(timestamp), %(now)s::timestamptz FROM inserted
+    WHERE account_id IS NOT NULL GROUP BY account_id
+    RETURNING account_id
+)
+INSERT INTO {_table(UsageClaim)} (account_id, enqueued_at)
+SELECT account_id, %(now)s::timestamptz FROM marks ORDER BY account_id  -- a fixed order: no deadlocks
+ON CONFLICT (account_id) DO NOTHING RETURNING account_id"""
 
 
-# The two lookups of every call, in plain SQL: on the hot path the ORM's query building costs more than the
-# indexed lookups themselves.
+def insert_events_pg(*, source_id: int, messages: list[Message], received_at: dt.datetime) -> list[int]:
+    """Store messages once each by (source, messageId), attributed to their accounts, and mark those accounts;
+    returns the accounts claimed for a refresh (to enqueue once the transaction commits). PostgreSQL only."""
+    # orjson writes the whole array (datetimes as RFC 3339) in one C call.
+    rows = [
+        (m.message_id, m.type, m.event, m.user_id, m.anonymous_id, m.group_id, m.timestamp, m.properties, m.context)
+        for m in messages
+    ]
+    claimed = fetch_prepared(
+        _insert_sql(), {"rows": orjson.dumps(rows).decode(), "source": source_id, "now": received_at}
+    )
+    return [row[0] for row in claimed]
+
+
+# The lookups of the portable path (and of identify calls), in plain SQL: on the hot path the ORM's query
+# building costs more than the indexed lookups themselves.
 def _lookup(sql: str, params: list, values: set[str]) -> dict[str, object]:
     if not values:
         return {}
+    if connection.vendor == "postgresql":
+        # "IN (unnest(array))": one SQL text for any number of values, so it is prepared once per connection.
+        return dict(fetch_prepared(sql.format(marks="SELECT unnest(%s::text[])"), [*params, list(values)]))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # "= ANY(array)": one SQL text for any number of values, so psycopg parses it once per process.
-            cursor.execute(sql.format(marks="SELECT unnest(%s::text[])"), [*params, list(values)])
-        else:
-            cursor.execute(sql.format(marks=", ".join(["%s"] * len(values))), [*params, *values])
+        cursor.execute(sql.format(marks=", ".join(["%s"] * len(values))), [*params, *values])
         return dict(cursor.fetchall())
 
 
 def accounts_by_external_id(external_ids: set[str]) -> dict[str, int]:
     """Account ids by external id (the Segment groupId)."""
-    table = connection.ops.quote_name(Account._meta.db_table)
-    return _lookup(f"SELECT external_id, id FROM {table} WHERE external_id IN ({{marks}})", [], external_ids)
+    return _lookup(f"SELECT external_id, id FROM {_table(Account)} WHERE external_id IN ({{marks}})", [], external_ids)
 
 
 def user_groups(*, source_id: int, user_ids: set[str]) -> dict[str, str]:
     """The group id each user joined last (from group calls of this source)."""
-    table = connection.ops.quote_name(UserGroup._meta.db_table)
-    sql = f"SELECT user_id, group_id FROM {table} WHERE source_id = %s AND user_id IN ({{marks}})"
+    sql = f"SELECT user_id, group_id FROM {_table(UserGroup)} WHERE source_id = %s AND user_id IN ({{marks}})"
     return _lookup(sql, [source_id], user_ids)

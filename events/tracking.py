@@ -8,7 +8,8 @@ import base64
 import binascii
 import logging
 
-from django.http import JsonResponse
+import orjson
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -26,6 +27,7 @@ from events.messages import (
 )
 
 logger = logging.getLogger(__name__)
+JSON = "application/json"
 
 
 def _basic_username(request) -> str | None:
@@ -75,7 +77,7 @@ def _handle(request, msg_type: str | None):
             source = services.source_for_key(body_key) if isinstance(body_key, str) else None
             if source is None:
                 raise IngestError(401, "unauthorized", "A valid write key is required (Basic auth or writeKey).")
-        messages, rejections = parse_call(data, msg_type=msg_type, received_at=received_at, body_size=len(body))
+        messages, rejections = parse_call(data, msg_type=msg_type, received_at=received_at, body=body)
         if not messages:
             first = rejections[0]
             services.rejection_log(source=source, status=400, rejections=rejections, received_at=received_at)
@@ -85,7 +87,8 @@ def _handle(request, msg_type: str | None):
     except IngestError as exc:
         return _error(exc, source if exc.status != 401 else None)
     accepted = services.ingest(source=source, messages=messages, rejections=rejections)
-    return JsonResponse(services.ingest_payload_summary(accepted, rejections))
+    # orjson and a plain HttpResponse: JsonResponse's encoder is a measurable share of a small call.
+    return HttpResponse(orjson.dumps(services.ingest_payload_summary(accepted, rejections)), content_type=JSON)
 
 
 def _endpoint(msg_type: str | None):
