@@ -3,7 +3,8 @@
 On PostgreSQL a call's events are stored by one statement (``insert_events_pg``): the validated messages go
 to the server as one JSON array, and a single INSERT ... SELECT resolves each user's group and each group's
 account, inserts the events once each by (source, messageId) (ON CONFLICT DO NOTHING makes SDK retries
-harmless), and marks and claims the touched accounts for the usage pipeline (see ``events.pipeline``). Outside
+harmless; alone in its transaction it goes without ON CONFLICT first, see ``insert_events_pg``), and marks and
+claims the touched accounts for the usage pipeline (see ``events.pipeline``). Outside
 a transaction that one statement is the whole transaction: one round trip per call, where a COPY needs
 BEGIN, lookups, a savepoint around the COPY (for the duplicate case), the marks and COMMIT; on this path
 round trips, not rows, were the largest cost. Other databases use the ORM (``bulk_create``) and
@@ -43,8 +44,12 @@ def fetch_prepared(sql: str, params: dict | list) -> list[tuple]:
     return rows
 
 
+ON_CONFLICT = "ON CONFLICT (source_id, message_id) DO NOTHING"
+
+
 @cache
-def _insert_sql() -> str:
+def _insert_sql(*, skip_duplicates: bool) -> str:
+    """The statement; ``skip_duplicates`` adds ON CONFLICT DO NOTHING on the messageId key."""
     events, accounts, groups = _table(Event), _table(Account), _table(UserGroup)
     return f"""
 WITH input AS (
@@ -63,7 +68,7 @@ inserted AS (
     SELECT %(source)s::bigint, r.message_id, r.type, r.event, r.user_id, r.anonymous_id, r.gid, a.id,
            r.ts, %(now)s::timestamptz, r.properties, r.context
     FROM resolved r LEFT JOIN {accounts} a ON r.gid <> '' AND a.external_id = r.gid
-    ON CONFLICT (source_id, message_id) DO NOTHING
+    {ON_CONFLICT if skip_duplicates else ""}
     RETURNING account_id, timestamp
 ),
 marks AS (
@@ -85,10 +90,16 @@ def insert_events_pg(*, source_id: int, messages: list[Message], received_at: dt
         (m.message_id, m.type, m.event, m.user_id, m.anonymous_id, m.group_id, m.timestamp, m.properties, m.context)
         for m in messages
     ]
-    claimed = fetch_prepared(
-        _insert_sql(), {"rows": orjson.dumps(rows).decode(), "source": source_id, "now": received_at}
-    )
-    return [row[0] for row in claimed]
+    params = {"rows": orjson.dumps(rows).decode(), "source": source_id, "now": received_at}
+    if not connection.in_atomic_block:
+        # Alone, the statement is its own transaction, so a messageId seen before can simply make it fail, and
+        # the call is then stored by the variant that skips duplicates. SDK retries are rare, and ON CONFLICT
+        # costs PostgreSQL a second unique-index probe for every row of every call.
+        try:
+            return [row[0] for row in fetch_prepared(_insert_sql(skip_duplicates=False), params)]
+        except psycopg.errors.UniqueViolation:
+            pass
+    return [row[0] for row in fetch_prepared(_insert_sql(skip_duplicates=True), params)]
 
 
 # The lookups of the portable path (and of identify calls), in plain SQL: on the hot path the ORM's query

@@ -4,7 +4,7 @@ and values that would need escaping in other formats stored exactly."""
 import pytest
 from django.db import connection
 
-from events.models import Event, UsageClaim, UsageMark, UserGroup
+from events.models import AccountDailyEvent, Event, UsageClaim, UsageMark, UserGroup
 from tests.events.test_tracking import track
 from tests.factories import AccountFactory
 
@@ -88,3 +88,18 @@ def test_an_escaped_backslash_before_u0000_is_not_a_nul(post_v1):
     response = post_v1("track", track(properties={"text": "\\u0000 is how JSON writes NUL"}))
     assert response.status_code == 200
     assert Event.objects.get().properties["text"] == "\\u0000 is how JSON writes NUL"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_retry_falls_back_to_skipping_duplicates(post_v1):
+    # Real commits (no test transaction): the first call takes the plain INSERT, the retry's repeated
+    # messageId makes it fail and the duplicate-skipping variant stores the one new event.
+    account = AccountFactory(external_id="ACME-1")
+    assert post_v1("batch", {"batch": [track(mid="r1"), track(mid="r2")]}).status_code == 200
+    response = post_v1("batch", {"batch": [track(mid="r1"), track(mid="r2"), track(mid="r3", user="u2")]})
+    assert response.status_code == 200
+    assert sorted(Event.objects.values_list("message_id", flat=True)) == ["r1", "r2", "r3"]
+    assert post_v1("batch", {"batch": [track(mid="d"), track(mid="d")]}).status_code == 200  # repeated in a call
+    assert Event.objects.filter(message_id="d").count() == 1
+    # Each call's refresh ran on commit (tasks are eager here): the rollups count every event once.
+    assert AccountDailyEvent.objects.get(account=account).count == 4
