@@ -237,9 +237,7 @@ def _insert_portable(source: EventSource, messages: list[Message], now: dt.datet
                 timestamp=m.timestamp, received_at=now, properties=m.properties, context=m.context,
             )
         )  # fmt: skip
-    stored = set(
-        Event.objects.filter(source=source, message_id__in=seen).values_list("message_id", flat=True)
-    )  # fmt: skip
+    stored = set(Event.objects.filter(source=source, message_id__in=seen).values_list("message_id", flat=True))
     new = [e for e in events if e.message_id not in stored]  # a repeated messageId is stored (and marked) once
     Event.objects.bulk_create(new, ignore_conflicts=True)
     touched: dict[int, dt.datetime] = {}
