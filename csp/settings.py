@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "triggers",
     "surveys",
     "metrics",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 """Key journey: the demo CSM logs in, sees their book, opens an account, edits it, sees the change."""
 
-from accounts.demo import DEMO_PASSWORD, demo_seed
 from accounts.models import Account
+from demo.accounts import DEMO_PASSWORD, demo_seed
 
 
 def test_csm_works_an_account(transactional_db, page, login):

@@ -3,8 +3,8 @@ outcome, then closes the CTA with one; the database agrees at each step."""
 
 from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD, demo_seed
-from playbooks.demo import playbooks_demo_seed
+from demo.accounts import DEMO_PASSWORD, demo_seed
+from demo.playbooks import playbooks_demo_seed
 from playbooks.models import CTA, CTATask
 
 

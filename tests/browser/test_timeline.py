@@ -2,8 +2,8 @@
 
 import datetime as dt
 
-from accounts.demo import DEMO_PASSWORD, demo_seed
 from accounts.models import Account
+from demo.accounts import DEMO_PASSWORD, demo_seed
 from timeline.models import Activity
 from timeline.services import timeline_record
 

@@ -3,10 +3,10 @@
 import pytest
 from django.utils import timezone
 
-from accounts.demo import demo_seed
 from csp.models import User
+from demo.accounts import demo_seed
+from demo.playbooks import playbooks_demo_seed
 from playbooks import selectors
-from playbooks.demo import playbooks_demo_seed
 from playbooks.models import CTA, CTAReason, Playbook
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Demo playbooks, CTA reasons and ~30 open CTAs over the demo accounts (run after ``accounts.demo.demo_seed``).
+"""Demo playbooks, CTA reasons and ~30 open CTAs over the demo accounts (run after ``demo.accounts.demo_seed``).
 
 Deterministic and idempotent: the same CTAs for the same seed, nothing added twice."""
 

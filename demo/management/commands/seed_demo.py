@@ -7,10 +7,10 @@ real HTTP API (``simulate_usage``), as a customer's SDKs would.
 
 from django.core.management.base import BaseCommand
 
-from accounts.demo import DEMO_PASSWORD, DEMO_USERS, demo_seed
+from demo.accounts import DEMO_PASSWORD, DEMO_USERS, demo_seed
+from demo.playbooks import playbooks_demo_seed
+from demo.timeline import timeline_demo_seed
 from health.services import health_recompute
-from playbooks.demo import playbooks_demo_seed
-from timeline.demo import timeline_demo_seed
 
 
 class Command(BaseCommand):
