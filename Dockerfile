@@ -10,7 +10,8 @@ WORKDIR /app
 COPY . .
 RUN pip install --quiet -e .
 COPY --from=assets /app/node_modules ./node_modules
-RUN SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
+# Settings refuse to load without SECRET_KEY and REDIS_URL when DEBUG is off; collectstatic connects to neither.
+RUN SECRET_KEY=build-only REDIS_URL=redis://build-only python manage.py collectstatic --noinput -v0
 RUN useradd --create-home csp && chown -R csp /app
 USER csp
 EXPOSE 8000

@@ -33,11 +33,20 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Workers by queue (CELERY_TASK_ROUTES in csp/settings.py): `ingest` and `default` in one worker, `long` (history
+# recomputes, imports) in its own, so a long task never holds up event -> CTA. Ctrl-C stops both.
+WORKER_CONCURRENCY ?= 2
+LONG_CONCURRENCY ?= 1
+CELERY := $(VENV)/bin/celery -A csp
 worker: install
-	$(VENV)/bin/celery -A csp worker -l info
+	@test -n "$$REDIS_URL" || { echo "make worker needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)"; exit 1; }
+	trap 'kill 0' INT TERM; \
+	$(CELERY) worker -l info -Q ingest,default -n main@%h -c $(WORKER_CONCURRENCY) & \
+	$(CELERY) worker -l info -Q long -n long@%h -c $(LONG_CONCURRENCY) & \
+	wait
 
 beat: install
-	$(VENV)/bin/celery -A csp beat -l info
+	$(CELERY) beat -l info
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 staticfiles

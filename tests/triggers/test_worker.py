@@ -12,7 +12,7 @@ from celery.signals import task_postrun
 from django.db import connections
 from django.utils import timezone
 
-from csp.celery import app
+from csp.celery import QUEUES, app
 from events.services import source_create
 from health.models import Measure, Scorecard
 from playbooks.models import CTA, Playbook, PlaybookTask
@@ -70,7 +70,9 @@ def test_events_turn_an_account_red_and_a_cta_opens_for_its_owner(transactional_
     # Each task closes the worker thread's connections, so the test database can be dropped afterwards.
     task_postrun.connect(_close_connections, weak=False, dispatch_uid="triggers-worker-test")
     try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10):
+        with start_worker(
+            app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10, queues=QUEUES
+        ):
             response = client.generic(
                 "POST", "/v1/batch", json.dumps({"batch": batch}), content_type="application/json",
                 HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{key}:".encode()).decode(),
