@@ -10,12 +10,13 @@ from celery.signals import task_postrun, task_prerun, worker_init
 from django.db import connections
 
 from csp import celery as csp_celery
-from csp.celery import QUEUES, SingleRunTask, app
+from csp.celery import SingleRunTask, app
 from events.tasks import refresh_usage
 from health import services as health_services
 from health.models import HealthSnapshot, Measure, Scorecard, SnapshotSource
 from health.tasks import health_recompute_history
 from tests.factories import AccountFactory
+from tests.workers import purge_queues
 
 pytestmark = [
     pytest.mark.worker,
@@ -32,13 +33,6 @@ def _wait_for(predicate, timeout=20.0):
     return False
 
 
-def _purge():
-    # Leftovers of earlier runs on this Redis db are not ours.
-    with app.connection_for_write() as conn:
-        for queue in QUEUES:
-            conn.default_channel.queue_purge(queue)
-
-
 @pytest.fixture
 def ran():
     """(task name, queue it was delivered from) of every task a worker starts, in order."""
@@ -50,13 +44,13 @@ def ran():
     def close(**kwargs):
         connections.close_all()  # in the worker's thread: the test database can be dropped afterwards
 
-    _purge()
+    purge_queues()
     task_prerun.connect(record, weak=False, dispatch_uid="queues-test-record")
     task_postrun.connect(close, weak=False, dispatch_uid="queues-test-close")
     yield seen
     task_prerun.disconnect(dispatch_uid="queues-test-record")
     task_postrun.disconnect(dispatch_uid="queues-test-close")
-    _purge()
+    purge_queues()
 
 
 def test_history_recompute_goes_to_long_and_usage_refresh_to_ingest(transactional_db, ran):

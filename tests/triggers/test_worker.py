@@ -18,6 +18,7 @@ from health.models import Measure, Scorecard
 from playbooks.models import CTA, Playbook, PlaybookTask
 from tests.factories import AccountFactory, TeamFactory, UserFactory
 from tests.triggers.factories import set_health
+from tests.workers import purge_queues
 from triggers.models import Trigger
 
 pytestmark = [
@@ -66,7 +67,7 @@ def test_events_turn_an_account_red_and_a_cta_opens_for_its_owner(transactional_
          "context": {"groupId": "ACME-9"}}
         for i in range(5)
     ]  # fmt: skip
-    app.control.purge()  # leftovers of earlier runs on this Redis db are not ours
+    purge_queues()  # leftovers of earlier runs on this Redis db are not ours
     # Each task closes the worker thread's connections, so the test database can be dropped afterwards.
     task_postrun.connect(_close_connections, weak=False, dispatch_uid="triggers-worker-test")
     try:
