@@ -19,8 +19,8 @@ from django.db.models.functions import Coalesce
 from django.template import Context, Engine, TemplateSyntaxError
 
 from accounts.models import LifecycleStage
+from events.metrics import active_users_subquery, annotate_license_utilization
 from events.models import AccountDailyEvent
-from segments.computed import active_users_subquery, annotate_license_utilization
 from support.models import Ticket, TicketStatus
 from triggers.models import ConditionType, Trigger
 
@@ -99,7 +99,7 @@ def _usage_drop(qs, p, today, now):
 
 
 def _license(qs, p, today, now):
-    return annotate_license_utilization(qs, today=today, name="t_util").filter(t_util__lt=p["percent"])
+    return annotate_license_utilization(qs, day=today, name="t_util").filter(t_util__lt=p["percent"])
 
 
 def _renewal(qs, p, today, now):
