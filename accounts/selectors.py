@@ -65,9 +65,10 @@ def contract_list() -> QuerySet[Contract]:
     return Contract.objects.select_related("account")
 
 
-def contracts_in_force_q(*, day: dt.date, prefix: str = "") -> Q:
+def contract_in_force_q(day: dt.date, prefix: str = "") -> Q:
     """The contracts in force on ``day``: from start to end date, unless a draft or cancelled (an expired
-    contract was in force during its term). Seats (license utilization) and ARR as of a day count these."""
+    contract was in force during its term). Seats (license utilization) and ARR as of a day count these.
+    (The revenue ledger's definition, with dated cancellations, replaces this one when it lands.)"""
     return Q(
         **{
             f"{prefix}status__in": [ContractStatus.ACTIVE, ContractStatus.EXPIRED],

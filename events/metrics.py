@@ -23,7 +23,7 @@ from django.db.models import Count, F, FloatField, Max, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from accounts.models import Contact, Contract
-from accounts.selectors import contracts_in_force_q
+from accounts.selectors import contract_in_force_q
 from events.models import AccountDailyEvent, AccountDailyUser, Event, KeyFeature
 
 WINDOW = 30  # days of the rolling month: MAU, active users over 30 days, license utilization
@@ -86,7 +86,7 @@ def license_utilization(*, active_users: int | None, seats: int | None) -> float
 
 def seats_in_force_q(*, day: dt.date, prefix: str = "") -> Q:
     """The contracts whose seats count on ``day`` (accounts' contracts in force)."""
-    return contracts_in_force_q(day=day, prefix=prefix)
+    return contract_in_force_q(day, prefix=prefix)
 
 
 def seats(*, account_id: int, day: dt.date) -> int:

@@ -18,7 +18,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Ma
 from django.utils import timezone
 
 from accounts.models import Contract
-from accounts.selectors import contracts_in_force_q
+from accounts.selectors import contract_in_force_q
 from events.metrics import WINDOW, active_window, license_utilization, seats_in_force_q
 from events.models import AccountDailyEvent, AccountDailyUser, KeyFeature
 from health.models import Band, Direction, HealthOverride, MeasureGroup, SentimentPulse
@@ -175,10 +175,10 @@ def support_source(account_ids: list[int] | None, as_of: dt.date) -> Rows:
 @register_source("contracts")
 def contracts_source(account_ids: list[int] | None, as_of: dt.date) -> Rows:
     """ARR and seats of the contracts in force on the day and 90 days before, and the next contract end date
-    (``accounts.selectors.contracts_in_force_q``; seats as license utilization counts them, ``events.metrics``)."""
+    (``accounts.selectors.contract_in_force_q``; seats as license utilization counts them, ``events.metrics``)."""
     then = as_of - dt.timedelta(days=ARR_CHANGE_DAYS)
-    in_force_now = contracts_in_force_q(day=as_of)
-    in_force_then = contracts_in_force_q(day=then)
+    in_force_now = contract_in_force_q(as_of)
+    in_force_then = contract_in_force_q(then)
     qs = _scoped(Contract.objects.filter(end_date__gte=then, start_date__lte=as_of), account_ids)
     rows = (
         qs.values("account_id")
