@@ -14,7 +14,6 @@ from segments.selectors import MembershipDiff, segment_accounts, segment_members
 from triggers.conditions import SEGMENT_TYPES, STATE_TYPES, describe, detail_fields, state_queryset
 from triggers.models import (
     ConditionType,
-    Notification,
     Trigger,
     TriggerActionLog,
     TriggerExecution,
@@ -153,14 +152,6 @@ def execution_list(*, trigger: Trigger | None = None) -> QuerySet[TriggerExecuti
         Prefetch("actions", queryset=TriggerActionLog.objects.order_by("id"))
     )
     return qs.filter(trigger=trigger) if trigger is not None else qs
-
-
-def notification_list(*, user) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user)
-
-
-def unread_count(*, user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
 def log_summary(execution: TriggerExecution) -> dict[str, Any]:

@@ -35,8 +35,3 @@ def trigger_email_send(log_id: int) -> None:
 @shared_task(time_limit=60, soft_time_limit=50, **RETRY)
 def trigger_action_retry(log_id: int) -> None:
     services.action_retry(log_id=log_id)
-
-
-@shared_task(time_limit=60, soft_time_limit=50, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def notification_email_send(notification_id: int) -> bool:
-    return services.notification_email(notification_id=notification_id)

@@ -153,8 +153,7 @@ def test_reassign_moves_the_owners_open_tasks(own_cta, csm, other_csm):
 
 
 def test_reassign_notifies_the_new_owner(own_cta, csm, other_csm, django_capture_on_commit_callbacks, mailoutbox):
-    pytest.importorskip("triggers.services").notification_send  # noqa: B018
-    from triggers.models import Notification
+    from notifications.models import Notification
 
     with django_capture_on_commit_callbacks(execute=True):
         services.cta_reassign(cta=own_cta, owner=other_csm, by=csm)
