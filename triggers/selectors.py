@@ -3,7 +3,6 @@ the execution log and notifications."""
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -152,7 +151,3 @@ def execution_list(*, trigger: Trigger | None = None) -> QuerySet[TriggerExecuti
         Prefetch("actions", queryset=TriggerActionLog.objects.order_by("id"))
     )
     return qs.filter(trigger=trigger) if trigger is not None else qs
-
-
-def log_summary(execution: TriggerExecution) -> dict[str, Any]:
-    return {a.kind: a.status for a in execution.actions.all()}

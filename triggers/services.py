@@ -199,8 +199,7 @@ def _act(execution: TriggerExecution) -> None:
 def _enqueue(log: TriggerActionLog, countdown: int = 0) -> None:
     from triggers import tasks
 
-    task = tasks.trigger_webhook_post if log.kind == ActionKind.WEBHOOK else tasks.trigger_email_send
-    transaction.on_commit(partial(task.apply_async, (log.pk,), countdown=countdown))
+    transaction.on_commit(partial(tasks.trigger_action_run.apply_async, (log.pk,), countdown=countdown))
 
 
 def backoff(attempt: int) -> int:
@@ -338,7 +337,7 @@ def action_execute(*, log: TriggerActionLog) -> TriggerActionLog:
         if log.attempts < MAX_ATTEMPTS:
             status = ActionStatus.PENDING
             detail += f" Retrying in {backoff(log.attempts)} s."
-            _enqueue_retry(log)
+            _enqueue(log, countdown=backoff(log.attempts))
         else:
             status = ActionStatus.FAILED
     log.status, log.detail = status, detail[:2000]
@@ -346,16 +345,6 @@ def action_execute(*, log: TriggerActionLog) -> TriggerActionLog:
         status=log.status, detail=log.detail, attempts=log.attempts, updated_at=timezone.now()
     )
     return log
-
-
-def _enqueue_retry(log: TriggerActionLog) -> None:
-    from triggers import tasks
-
-    task = {
-        ActionKind.WEBHOOK: tasks.trigger_webhook_post,
-        ActionKind.EMAIL: tasks.trigger_email_send,
-    }.get(log.kind, tasks.trigger_action_retry)
-    transaction.on_commit(partial(task.apply_async, (log.pk,), countdown=backoff(log.attempts)))
 
 
 def action_retry(*, log_id: int) -> TriggerActionLog | None:

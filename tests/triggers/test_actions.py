@@ -146,7 +146,7 @@ def test_webhook_down_is_retried_with_backoff_then_logged(make_trigger, run, dja
     scheduled = []
     from triggers import tasks
 
-    real = tasks.trigger_webhook_post.apply_async
+    real = tasks.trigger_action_run.apply_async
 
     def record(args, countdown=0, **kw):
         scheduled.append(countdown)
@@ -154,7 +154,7 @@ def test_webhook_down_is_retried_with_backoff_then_logged(make_trigger, run, dja
 
     with (
         mock.patch("requests.post", side_effect=requests.ConnectionError("down")),
-        mock.patch.object(tasks.trigger_webhook_post, "apply_async", side_effect=record),
+        mock.patch.object(tasks.trigger_action_run, "apply_async", side_effect=record),
         django_capture_on_commit_callbacks(execute=True),
     ):
         assert run(trigger) == {account.id}
