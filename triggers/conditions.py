@@ -19,8 +19,8 @@ from django.db.models.functions import Coalesce
 from django.template import Context, Engine, TemplateSyntaxError
 
 from accounts.models import LifecycleStage
+from events.metrics import active_users_subquery, annotate_license_utilization
 from events.models import AccountDailyEvent
-from segments.computed import active_users_subquery, annotate_license_utilization
 from support.models import Ticket, TicketStatus
 from triggers.models import ConditionType, Trigger
 
