@@ -1,8 +1,6 @@
-"""Computed account values shared by segment rules and trigger conditions, as correlated subqueries so any
-number of accounts is annotated in one SQL query.
-
-License utilization is the one definition of ``events.metrics`` (users active in the 30-day window ÷ seats of the
-contracts in force x 100; no seats → NULL, so an account without seats never matches a utilization condition).
+"""Computed account values that segment rules can filter on. Each figure is defined by the app that owns its
+data (license utilization: ``events.metrics.annotate_license_utilization``, users active in the 30-day window ÷
+seats of the contracts in force x 100, NULL without seats); this module only names them for rules.
 """
 
 import datetime as dt

@@ -47,7 +47,7 @@ class Param:
 class ConditionSpec:
     key: str
     params: tuple[Param, ...] = ()
-    # Which signal re-evaluates it for the accounts concerned: "health" (health_changed), "usage"
+    # Which signal re-evaluates it for the accounts concerned: "health" (health_changed_many), "usage"
     # (account_changed: rollups, tickets), "survey" (an answer), or "" (periodic only).
     source: str = ""
     periodic: bool = True
