@@ -95,8 +95,12 @@ class SingleRunTask(Task):
 
     def __call__(self, *args, **kwargs):
         request = self.request
-        if request.is_eager or not request.id or request.called_directly:
+        if request.called_directly:  # task(...) in code: Task.__call__ sets up the request
             return super().__call__(*args, **kwargs)
+        # From here the tracer has pushed the request (worker or apply()); run() keeps it current, so retries
+        # read the task's id and is_eager (super().__call__ would push a bare one outside a worker).
+        if request.is_eager:
+            return self.run(*args, **kwargs)
         client, key = _redis(), f"csp:task-run:{request.id}"
         limit = int(self.time_limit or self.app.conf.task_time_limit or visibility_timeout(self.app))
         if not client.set(key, "running", nx=True, ex=limit):
@@ -107,7 +111,7 @@ class SingleRunTask(Task):
             self.apply_async(args, kwargs, task_id=request.id, countdown=self.duplicate_delay)
             return None
         try:
-            result = super().__call__(*args, **kwargs)
+            result = self.run(*args, **kwargs)
         except BaseException:
             client.delete(key)  # a retry (same id) or a redelivery after a failure may run it again
             raise

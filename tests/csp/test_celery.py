@@ -93,3 +93,24 @@ def test_debug_without_redis_url_runs_tasks_in_process():
     result = _load_settings(DEBUG="true")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_a_long_task_retries_a_transient_database_error(db, monkeypatch):
+    from django.db import OperationalError
+
+    from health import services as health_services
+    from health.tasks import health_recompute_history
+
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return 0
+
+    monkeypatch.setattr(health_services, "health_recompute_history", flaky)
+    result = health_recompute_history.apply(kwargs={"days": 1}, throw=False)  # the retry runs in-process too
+    assert result.successful(), result.traceback
+    assert len(calls) == 2
+    assert health_recompute_history(days=1) == 0  # a direct call runs it as well
