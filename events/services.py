@@ -162,12 +162,30 @@ def _group(source: EventSource, msg: Message) -> Account | None:
     )
     if account is not None:
         attribute_unmatched(source=source, user_id=user_id, group_id=msg.group_id, account=account)
+        _contact_from_earlier_identify(source, user_id, account)
     else:
         # The user's earlier events wait under this group id until its account exists (see pipeline.sweep).
         Event.objects.filter(account__isnull=True, source=source, user_id=user_id, group_id="").update(
             group_id=msg.group_id
         )
     return account
+
+
+def _contact_from_earlier_identify(source: EventSource, user_id: str, account: Account) -> None:
+    """SDKs identify at login, then group: the identify found no account and made no contact. Now that the user
+    belongs to an account, create or link the contact from that user's latest identify traits."""
+    if not user_id or Contact.objects.filter(external_id=user_id).exists():
+        return
+    latest = (
+        Event.objects.filter(source=source, type="identify", user_id=user_id)
+        .order_by("-timestamp", "-id")
+        .values_list("properties", flat=True)
+        .first()
+    )
+    if latest is None:
+        return
+    traits = latest if isinstance(latest, dict) else {}
+    _identify(source, Message("identify", "", user_id, "", "", "", timezone.now(), traits, {}, traits), account)
 
 
 def attribute_unmatched(*, source: EventSource, user_id: str, group_id: str, account: Account) -> int:

@@ -219,6 +219,20 @@ def test_identify_creates_contact_when_account_known(post_v1):
     assert (contact.account, contact.name, contact.email) == (account, "Kim Lee", "kim@acme.example")
 
 
+def test_identify_before_group_creates_the_contact_when_the_group_call_arrives(post_v1):
+    """The usual SDK order: identify at login (account unknown yet), then group."""
+    account = AccountFactory(external_id="ACME-1")
+    post_v1("identify", {"userId": "u8", "traits": {"name": "Old Name"}, "timestamp": "2026-11-20T09:00:00Z"})
+    post_v1("identify", {"userId": "u8", "traits": {"name": "Kim Lee", "email": "kim@acme.example"},
+                         "timestamp": "2026-11-20T10:00:00Z"})  # fmt: skip
+    assert not Contact.objects.filter(external_id="u8").exists()
+    post_v1("group", {"userId": "u8", "groupId": "ACME-1"})
+    contact = Contact.objects.get(external_id="u8")
+    assert (contact.account, contact.name, contact.email) == (account, "Kim Lee", "kim@acme.example")
+    post_v1("group", {"userId": "u8", "groupId": "ACME-1"})  # again: still one contact
+    assert Contact.objects.filter(external_id="u8").count() == 1
+
+
 def test_browser_short_paths_with_write_key_in_body(client, write_key):
     body = {"writeKey": write_key, "userId": "u1", "event": "Clicked", "messageId": "b1"}
     response = client.post("/v1/t", json.dumps(body), content_type="text/plain")

@@ -18,8 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=42, help="Random seed for the generated data.")
+        parser.add_argument("--no-logins", dest="logins", action="store_false", help="Do not print the logins.")
 
-    def handle(self, *args, seed: int, **options):
+    def handle(self, *args, seed: int, logins: bool = True, **options):
         result = demo_seed(seed=seed)
         playbooks_demo_seed()
         activities = timeline_demo_seed()
@@ -28,6 +29,8 @@ class Command(BaseCommand):
             f"Demo data ready: {result['accounts_created']} accounts created, "
             f"{result['accounts']} accounts and {result['users']} users in total; {activities} activities logged."
         )
+        if not logins:
+            return
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, name, role, team in DEMO_USERS[:4]:
             self.stdout.write(f"  {role.label:<8} {email:<22} {name}{f' ({team} team)' if team else ''}")
