@@ -18,6 +18,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Ma
 from django.utils import timezone
 
 from accounts.models import Contract, ContractStatus
+from accounts.selectors import contract_current_q
 from events.models import AccountDailyEvent, AccountDailyUser, KeyFeature
 from health.models import Band, Direction, HealthOverride, MeasureGroup, SentimentPulse
 from support.models import Ticket, TicketStatus
@@ -186,7 +187,8 @@ def contracts_source(account_ids: list[int] | None, as_of: dt.date) -> Rows:
             arr_now=Sum("arr", filter=in_force_now),
             arr_then=Sum("arr", filter=in_force_then),
             seats=Sum("seats", filter=in_force_now),
-            next_end=Min("end_date", filter=in_force_now),
+            # The one definition of the next renewal (accounts.selectors): the first end of a current term.
+            next_end=Min("end_date", filter=contract_current_q(as_of)),
         )
     )
     return _by_account(rows)

@@ -9,11 +9,11 @@ and the demo logins last (again when the usage is loaded).
 """
 
 import logging
-import re
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -23,10 +23,10 @@ from django.core.management.base import BaseCommand
 from csp import embedded
 from csp.serving import wait_until_healthy
 from demo.accounts import DEMO_PASSWORD, DEMO_USERS
+from demo.automation import demo_after_usage
+from demo.usage import usage_demo_load
 from events.models import Event
 from health.services import health_recompute, health_recompute_history
-
-PROGRESS = re.compile(r"^\s*(\d{4}-\d{2}-\d{2}): (\d+) messages so far")
 
 
 class Command(BaseCommand):
@@ -83,17 +83,19 @@ class Command(BaseCommand):
             self._say("Usage history is loading in the background; the app is usable meanwhile.")
 
     def _stream_usage(self, url: str, days: int) -> None:
-        """Usage goes through the same HTTP API a customer's SDK uses, for every demo account."""
-        self._say(f"Streaming {days} days of demo usage for every demo account through {url}/v1/batch ...")
-        command = [sys.executable, sys.argv[0], "simulate_usage", "--url", url, "--days", str(days),
-                   "--max-users", "6"]  # fmt: skip
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1)
-        self.processes.append(process)
-        for line in iter(process.stdout.readline, ""):
-            if match := PROGRESS.match(line):
-                self._say(f"Usage: up to {match.group(1)}, {int(match.group(2)):,} events stored ...")
-        process.wait()
+        """Every demo account's usage history goes through the real ingest service (``demo.usage``) in this
+        process while the app serves pages; then the health history is recomputed from it."""
+        self._say(f"Loading {days} days of product usage for every demo account (the app is usable meanwhile) ...")
+        last = [0.0]
+
+        def progress(done: int, total: int, stored: int) -> None:
+            if time.monotonic() - last[0] >= 5 or done == total:
+                last[0] = time.monotonic()
+                self._say(f"Usage: {done}/{total} accounts, {stored:,} events stored ...")
+
+        usage_demo_load(days=days, progress=progress)
         health_recompute()
         written = health_recompute_history(days=days)
+        demo_after_usage()
         self._say(self.style.SUCCESS(f"Demo usage loaded; {written} health history snapshots computed."))
         self._logins(url)
