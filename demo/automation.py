@@ -1,6 +1,6 @@
-"""The rest of a believable CS organisation: support tickets, success plans from templates, segments and active
-triggers (seeded with the accounts), then, once usage is in, the triggers' first executions and a health
-timeline drawn from the recomputed history instead of the set-up's red-to-green jumps. Deterministic and
+"""The rest of a believable CS organisation: support tickets and success plans from templates (seeded with the
+accounts); once usage is in, a health timeline drawn from the recomputed history instead of the set-up's
+red-to-green jumps, then segments and active triggers with their first executions. Deterministic and
 idempotent: nothing is added twice."""
 
 import datetime as dt
@@ -169,6 +169,9 @@ def health_timeline_from_history() -> int:
 
 
 def demo_after_usage() -> dict[str, int]:
-    """Once usage and health history are in: the health timeline from history, then the triggers' first run
-    (as the periodic evaluation would), so the demo shows executions and the CTAs they opened."""
-    return {"health_lines": health_timeline_from_history(), "fired": triggers_evaluate_periodic()}
+    """Once usage and health history are in: the health timeline from history, segments and active triggers,
+    then the triggers' first run (as the periodic evaluation would), so the demo shows executions and the CTAs
+    they opened."""
+    lines = health_timeline_from_history()
+    automation_demo_seed()
+    return {"health_lines": lines, "fired": triggers_evaluate_periodic()}

@@ -40,7 +40,8 @@ def test_pages_load_the_global_htmx_error_handler(client_as):
 
 
 def test_labels_are_proper_words():
-    labels = {name: str(field.label) for name, field in TriggerForm().fields.items()}
+    form = TriggerForm()
+    labels = {name: str(form[name].label) for name in form.fields}
     assert labels["open_cta"] == "Open a CTA"
     assert labels["cta_type"] == "CTA type"
     assert labels["webhook_url"] == "Webhook URL"

@@ -1,15 +1,16 @@
 """``manage.py seed_demo``: load the demo organisation (idempotent) and print the demo logins.
 
 Accounts, contacts and contracts first; then playbooks and open CTAs, a history of logged activities, support
-tickets, success plans from templates, segments and active triggers, and a first health score for every account.
-Product usage is not faked here: ``run_demo`` loads it through the real ingest service (``demo.usage``), then
-recomputes the health history and lets the triggers run (``demo.automation.demo_after_usage``).
+tickets, success plans from templates, and a first health score for every account. Product usage is not faked
+here: ``run_demo`` loads it through the real ingest service (``demo.usage``), recomputes the health history, then
+sets up segments and active triggers and lets them run (``demo.automation.demo_after_usage``): triggers active
+before the usage arrived would fire on the set-up's first, usage-less scores.
 """
 
 from django.core.management.base import BaseCommand
 
 from demo.accounts import DEMO_PASSWORD, DEMO_USERS, demo_seed
-from demo.automation import automation_demo_seed, success_demo_seed, support_demo_seed
+from demo.automation import success_demo_seed, support_demo_seed
 from demo.playbooks import playbooks_demo_seed
 from demo.timeline import timeline_demo_seed
 from health.services import health_recompute
@@ -28,7 +29,6 @@ class Command(BaseCommand):
         activities = timeline_demo_seed()
         tickets = support_demo_seed()
         plans = success_demo_seed()
-        automation_demo_seed()
         health_recompute()
         self.stdout.write(
             f"Demo data ready: {result['accounts_created']} accounts created, "
