@@ -18,7 +18,8 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.installed
 
-# Embedded defaults: SQLite and in-process Celery tasks unless DATABASE_URL / REDIS_URL are set.
+# Embedded defaults unless DATABASE_URL / REDIS_URL are set: SQLite, and a Celery worker + beat started beside
+# the web server on an embedded (filesystem) broker, see csp/embedded.py.
 run: install
 	DEBUG=$${DEBUG:-true} $(PY) manage.py run_demo --bind $(BIND)
 
@@ -40,4 +41,4 @@ beat: install
 	$(VENV)/bin/celery -A csp beat -l info
 
 clean:
-	rm -rf $(VENV) node_modules db.sqlite3 staticfiles
+	rm -rf $(VENV) node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .embedded-broker
