@@ -40,7 +40,11 @@
 
   document.addEventListener("htmx:configRequest", function (event) {
     var token = csrfFromCookie();
-    if (token) event.detail.headers["X-CSRFToken"] = token;
+    if (!token) return;
+    event.detail.headers["X-CSRFToken"] = token;
+    // Django reads a form's csrfmiddlewaretoken before the header: refresh it too (logging in rotates it).
+    var data = event.detail.formData;
+    if (data && data.has("csrfmiddlewaretoken")) data.set("csrfmiddlewaretoken", token);
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
