@@ -4,6 +4,10 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from kombu.transport import TRANSPORT_ALIASES
+
+# The embedded broker of `make run` (csp/embedded_broker.py): kombu's filesystem transport, with atomic writes.
+TRANSPORT_ALIASES.setdefault("cspfs", "csp.embedded_broker:Transport")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csp.settings")
 

@@ -206,13 +206,14 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: a real Redis broker when REDIS_URL is set. Without it, ``make run`` (run_demo) sets
 # CSP_EMBEDDED_BROKER_DIR and starts a real worker and beat beside the web server on kombu's filesystem
-# transport (message files in that folder): periodic tasks run on schedule and background work leaves the
-# request, as in production, with nothing to install. Neither set (tests, one-off commands): tasks run eagerly.
+# transport (csp/embedded_broker.py: message files in that folder): periodic tasks run on schedule and background
+# work leaves the request, as in production, with nothing to install. Neither set (tests, one-off commands): tasks
+# run eagerly.
 REDIS_URL = env.str("REDIS_URL", default="")
 CSP_EMBEDDED_BROKER_DIR = "" if REDIS_URL else env.str("CSP_EMBEDDED_BROKER_DIR", default="")
 if CSP_EMBEDDED_BROKER_DIR and not (DEBUG or TESTING):
     raise ImproperlyConfigured("The embedded broker is for DEBUG (make run) and tests; production sets REDIS_URL")
-CELERY_BROKER_URL = REDIS_URL or ("filesystem://" if CSP_EMBEDDED_BROKER_DIR else "memory://")
+CELERY_BROKER_URL = REDIS_URL or ("cspfs://" if CSP_EMBEDDED_BROKER_DIR else "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or CSP_EMBEDDED_BROKER_DIR)
 CELERY_TASK_EAGER_PROPAGATES = True

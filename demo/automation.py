@@ -18,8 +18,8 @@ from segments.services import segment_create
 from success.models import PlanTemplate, SuccessPlan
 from success.services import plan_create, template_create
 from support.models import Ticket, TicketPriority, TicketStatus
-from support.services import ticket_create
 from timeline.models import EntryKind, TimelineEntry
+from timeline.services import timeline_record
 from triggers.models import Trigger
 from triggers.services import trigger_create, triggers_evaluate_periodic
 
@@ -59,14 +59,16 @@ SEGMENTS = [
 ]  # fmt: skip
 
 
+@transaction.atomic
 def support_demo_seed(*, seed: int = 13) -> int:
     """0-5 tickets per demo account over the last 120 days; accounts whose usage declines or went dormant get
-    more, urgent and escalated ones. Runs once (nothing when demo tickets exist)."""
+    more, urgent and escalated ones (escalations go on the timeline, as ``support.services`` records them).
+    One bulk insert: the health score that follows the seed reads them all. Runs once."""
     if Ticket.objects.filter(external_id__startswith="DEMO-").exists():
         return 0
     rng = random.Random(seed)
     now = timezone.now()
-    created = 0
+    tickets = []
     for account in Account.objects.filter(external_id__startswith="DEMO-").order_by("id"):
         troubled = usage_profile(account) in ("declining", "dormant")
         for n in range(rng.randint(2, 5) if troubled else rng.randint(0, 2)):
@@ -74,16 +76,25 @@ def support_demo_seed(*, seed: int = 13) -> int:
             responded = opened + dt.timedelta(hours=rng.uniform(0.5, 30 if troubled else 8))
             solved = opened + dt.timedelta(days=rng.randint(1, 10))
             done = solved < now and rng.random() < 0.8
-            ticket_create(data={
-                "account": account, "external_id": f"{account.external_id}-T{n + 1}", "subject": rng.choice(SUBJECTS),
-                "priority": rng.choice([TicketPriority.HIGH, TicketPriority.URGENT]) if troubled and rng.random() < 0.5
+            ticket = Ticket(
+                account=account, external_id=f"{account.external_id}-T{n + 1}", subject=rng.choice(SUBJECTS),
+                priority=rng.choice([TicketPriority.HIGH, TicketPriority.URGENT]) if troubled and rng.random() < 0.5
                 else rng.choice([TicketPriority.LOW, TicketPriority.NORMAL]),
-                "status": TicketStatus.SOLVED if done else rng.choice([TicketStatus.OPEN, TicketStatus.PENDING]),
-                "is_escalated": troubled and rng.random() < 0.3, "opened_at": opened,
-                "first_response_at": responded if responded < now else None, "solved_at": solved if done else None,
-            })  # fmt: skip
-            created += 1
-    return created
+                status=TicketStatus.SOLVED if done else rng.choice([TicketStatus.OPEN, TicketStatus.PENDING]),
+                is_escalated=troubled and rng.random() < 0.3, opened_at=opened,
+                first_response_at=responded if responded < now else None, solved_at=solved if done else None,
+            )  # fmt: skip
+            ticket.full_clean()
+            tickets.append(ticket)
+    Ticket.objects.bulk_create(tickets)
+    for ticket in tickets:
+        if ticket.is_escalated:
+            timeline_record(
+                account=ticket.account_id, kind=EntryKind.ESCALATION, title=f"Support escalation: {ticket}",
+                occurred_at=ticket.opened_at, source=("ticket", ticket.pk),
+                data={"priority": ticket.priority, "status": ticket.status, "external_id": ticket.external_id},
+            )  # fmt: skip
+    return len(tickets)
 
 
 @transaction.atomic
