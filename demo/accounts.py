@@ -127,7 +127,9 @@ def demo_seed(*, seed: int = 42) -> dict[str, int]:
         renewal = today + dt.timedelta(days=rng.randint(3, 540))
         years = rng.choice([1, 1, 1, 2, 3])
         monthly = tier == Tier.SMB and rng.random() < 0.5
-        seats = max(5, int(arr / rng.choice([400, 600, 900])))
+        # Seats a team of this size buys (5-40), so license utilization can be healthy with the users the
+        # usage simulation plays; one ARR-per-seat draw as before keeps later draws unchanged.
+        seats = max(5, min(40, int(arr / rng.choice([4000, 6000, 9000]))))
         contacts = rng.randint(2, 5)
         employees = rng.randint(20, 200) * (10 if tier == Tier.ENTERPRISE else 1)
         with_team = tier != Tier.SMB and rng.random() < 0.5
