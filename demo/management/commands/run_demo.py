@@ -49,7 +49,12 @@ class Command(BaseCommand):
         env = embedded.embedded_env(broker_dir=broker_dir, extra=extra) if not settings.REDIS_URL else None
         # SIGTERM (a service manager, `kill`) stops the worker and beat too, as Ctrl-C does.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        server = subprocess.Popen([sys.executable, sys.argv[0], "runserver", bind, "--noreload"], env=env)
+        # Its banner (stdout) is replaced by our "running at" line; errors still reach the console (stderr).
+        server = subprocess.Popen(
+            [sys.executable, sys.argv[0], "runserver", bind, "--noreload", "--skip-checks"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         self.processes = processes = [server]
         try:
             if env is not None:
