@@ -44,7 +44,11 @@ def product_site(tmp_path):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    # Never hang the suite on teardown: stop serving from a helper thread, give it a few seconds.
+    stopper = threading.Thread(target=server.shutdown, daemon=True)
+    stopper.start()
+    stopper.join(timeout=5)
+    server.server_close()
 
 
 @pytest.mark.skipif(not UMD.exists(), reason="npm dev dependencies not installed (make install)")
