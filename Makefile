@@ -29,7 +29,8 @@ lock: $(VENV)/.installed
 	CUSTOM_COMPILE_COMMAND="make lock" $(COMPILE) --output-file requirements.lock pyproject.toml
 	CUSTOM_COMPILE_COMMAND="make lock" $(COMPILE) --extra dev --output-file requirements-dev.lock pyproject.toml
 
-# Embedded defaults: SQLite and in-process Celery tasks unless DATABASE_URL / REDIS_URL are set.
+# Embedded defaults unless DATABASE_URL / REDIS_URL are set: SQLite, and a Celery worker + beat started beside
+# the web server on an embedded (filesystem) broker, see csp/embedded.py.
 run: install
 	DEBUG=$${DEBUG:-true} $(PY) manage.py run_demo --bind $(BIND)
 
@@ -61,4 +62,4 @@ beat: install
 	$(CELERY) beat -l info
 
 clean:
-	rm -rf $(VENV) node_modules db.sqlite3 staticfiles
+	rm -rf $(VENV) node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .embedded-broker

@@ -8,6 +8,10 @@ from functools import cache
 from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import worker_init
+from kombu.transport import TRANSPORT_ALIASES
+
+# The embedded broker of `make run` (csp/embedded_broker.py): kombu's filesystem transport, with atomic writes.
+TRANSPORT_ALIASES.setdefault("cspfs", "csp.embedded_broker:Transport")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csp.settings")
 
@@ -37,7 +41,8 @@ app.conf.beat_schedule = {
     # Triggers: date-based conditions (renewal, no touchpoint), usage and utilization, segment entered/left.
     "triggers-evaluate": {
         "task": "triggers.tasks.triggers_evaluate_periodic",
-        "schedule": crontab(minute="*/15"),
+        # CSP_TRIGGERS_EVERY (seconds) shortens the period: the browser test watches a trigger fire by itself.
+        "schedule": float(os.environ.get("CSP_TRIGGERS_EVERY") or 0) or crontab(minute="*/15"),
     },
 }
 
@@ -75,6 +80,12 @@ def _check_on_worker_start(sender, **kwargs) -> None:
     check_visibility_timeout(sender.app)
 
 
+def _redis_url() -> str:
+    from django.conf import settings
+
+    return settings.REDIS_URL
+
+
 @cache
 def _redis():
     import redis
@@ -99,7 +110,7 @@ class SingleRunTask(Task):
             return super().__call__(*args, **kwargs)
         # From here the tracer has pushed the request (worker or apply()); run() keeps it current, so retries
         # read the task's id and is_eager (super().__call__ would push a bare one outside a worker).
-        if request.is_eager:
+        if request.is_eager or not _redis_url():  # eager, or the embedded broker of `make run` (no Redis)
             return self.run(*args, **kwargs)
         client, key = _redis(), f"csp:task-run:{request.id}"
         limit = int(self.time_limit or self.app.conf.task_time_limit or visibility_timeout(self.app))

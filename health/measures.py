@@ -187,6 +187,7 @@ def contracts_source(account_ids: list[int] | None, as_of: dt.date) -> Rows:
             arr_now=Sum("arr", filter=in_force_now),
             arr_then=Sum("arr", filter=in_force_then),
             seats=Sum("seats", filter=seats_in_force_q(day=as_of)),
+            # The one definition of the next renewal (accounts.selectors): the first end of a term in force.
             next_end=Min("end_date", filter=in_force_now),
         )
     )
