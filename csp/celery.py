@@ -32,4 +32,9 @@ app.conf.beat_schedule = {
         "task": "triggers.tasks.triggers_evaluate_periodic",
         "schedule": crontab(minute="*/15"),
     },
+    # Surveys: scheduled relationship surveys that are due, then reminders (queue "long").
+    "surveys-run-scheduled": {
+        "task": "surveys.tasks.surveys_run_scheduled",
+        "schedule": crontab(minute=20),
+    },
 }

@@ -151,6 +151,25 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="csp@localhost")
+# SMTP (used when EMAIL_BACKEND is the SMTP backend; docker-compose points it at Mailpit).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
+# Surveys (docs/surveys.md): the sender's name shown on the public pages and in the mails, how long an answer
+# link stays valid, the origins allowed to embed the survey, and the public endpoints' rate limits.
+SURVEY_COMPANY_NAME = env.str("SURVEY_COMPANY_NAME", default="Acme Software")
+SURVEY_FROM_EMAIL = env.str("SURVEY_FROM_EMAIL", default="") or DEFAULT_FROM_EMAIL
+SURVEY_TOKEN_MAX_AGE_DAYS = env.int("SURVEY_TOKEN_MAX_AGE_DAYS", default=30)
+SURVEY_EMBED_ORIGINS = env.list("SURVEY_EMBED_ORIGINS", default=[])
+SURVEY_RATE_PER_IP = env.int("SURVEY_RATE_PER_IP", default=60)  # requests per minute
+SURVEY_RATE_PER_TOKEN = env.int("SURVEY_RATE_PER_TOKEN", default=20)
+# Minutes a one-click score waits for its comment before triggers hear of it.
+SURVEY_NOTIFY_GRACE_MINUTES = env.int("SURVEY_NOTIFY_GRACE_MINUTES", default=15)
 # Base of the absolute links in notification emails and webhook bodies (relative paths when empty).
 SITE_URL = env.str("SITE_URL", default="").rstrip("/")
 
@@ -215,6 +234,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
+# Queues (issue 10): long-running jobs on "long" so they never hold up triggers and notifications.
+CELERY_TASK_ROUTES = {
+    "surveys.tasks.survey_batch_send": {"queue": "long"},
+    "surveys.tasks.surveys_run_scheduled": {"queue": "long"},
+}
 
 LOGGING = {
     "version": 1,

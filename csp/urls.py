@@ -30,6 +30,7 @@ api_v1 = [
     path("", include("health.api.urls")),
     path("", include("segments.api.urls")),
     path("", include("triggers.api.urls")),
+    path("", include("surveys.api.urls")),
 ]
 
 urlpatterns = [
@@ -45,6 +46,7 @@ urlpatterns = [
     path("health/", include("health.urls")),
     path("segments/", include("segments.urls")),
     path("", include("triggers.urls")),
+    path("", include("surveys.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
