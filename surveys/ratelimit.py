@@ -30,7 +30,8 @@ def allowed(request, token: str = "") -> bool:
     """Whether this request may go on: under the per-IP and the per-token limit."""
     ok = _hit(f"ip:{client_ip(request)}", settings.SURVEY_RATE_PER_IP)
     if token:
-        ok = _hit(f"tk:{token[-27:]}", settings.SURVEY_RATE_PER_TOKEN) and ok
+        # keyed on the token id (its first part): every token of one recipient shares the limit
+        ok = _hit(f"tk:{token.split(':')[0][:40]}", settings.SURVEY_RATE_PER_TOKEN) and ok
     return ok
 
 
