@@ -45,6 +45,6 @@ class ResultFilterForm(forms.Form):
 
         self.fields["segment"].queryset = Segment.objects.order_by("name")
         self.fields["owner"].queryset = User.objects.filter(role__in=[Role.CSM, Role.MANAGER], is_active=True).order_by(
-            "first_name", "last_name", "id"
+            "full_name", "id"
         )
         self.fields["team"].queryset = Team.objects.order_by("name")
