@@ -140,7 +140,9 @@ def test_embed_reads_and_answers_with_cors(client, send):
     assert got.json()["scale"] == {"min": 0, "max": 10} and got.json()["answer"] is None
     pre = client.options(url(send, "embed"), **origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
     assert pre.status_code == 204 and "POST" in pre["Access-Control-Allow-Methods"]
-    post = client.post(url(send, "embed"), json.dumps({"score": 10, "comment": "Love it"}), "application/json", **origin)
+    post = client.post(
+        url(send, "embed"), json.dumps({"score": 10, "comment": "Love it"}), "application/json", **origin
+    )
     assert post.status_code == 200 and post.json()["answer"] == {"score": 10, "comment": "Love it"}
     assert Response.objects.get().channel == "embed"
     evil = client.get(url(send, "embed"), HTTP_ORIGIN="https://evil.example")

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from demo.accounts import DEMO_PASSWORD, DEMO_USERS, demo_seed
 from demo.playbooks import playbooks_demo_seed
+from demo.surveys import surveys_demo_seed, surveys_demo_trigger
 from demo.timeline import timeline_demo_seed
 from health.services import health_recompute
 
@@ -23,10 +24,13 @@ class Command(BaseCommand):
         result = demo_seed(seed=seed)
         playbooks_demo_seed()
         activities = timeline_demo_seed()
+        answers = surveys_demo_seed()
+        surveys_demo_trigger()
         health_recompute()
         self.stdout.write(
             f"Demo data ready: {result['accounts_created']} accounts created, "
-            f"{result['accounts']} accounts and {result['users']} users in total; {activities} activities logged."
+            f"{result['accounts']} accounts and {result['users']} users in total; {activities} activities logged; "
+            f"{answers} survey answers."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, name, role, team in DEMO_USERS[:4]:
