@@ -64,10 +64,16 @@ def surveys_demo_seed(*, seed: int = 7) -> int:
     answers = 0
     for name, kind, mode, schedule, roles in SURVEYS:
         survey = Survey.objects.create(
-            name=name, kind=kind, mode=mode, schedule=schedule, contact_roles=roles, throttle_days=0,
+            name=name,
+            kind=kind,
+            mode=mode,
+            schedule=schedule,
+            contact_roles=roles,
+            throttle_days=0,
             next_run_on=timezone.localdate() + dt.timedelta(days=30) if schedule else None,
-            followup_low="We are sorry. What should we fix first?", followup_high="Thank you! What do you value most?",
-        )  # fmt: skip
+            followup_low="We are sorry. What should we fix first?",
+            followup_high="Thank you! What do you value most?",
+        )
         asked = [c for c in contacts if not roles or c.role in roles]
         rounds = 4 if kind == "nps" else 2
         for r in range(rounds):
@@ -85,7 +91,7 @@ def surveys_demo_seed(*, seed: int = 7) -> int:
                         status=SendStatus.SENT,
                         attempts=1,
                         sent_at=sent_at,
-                    )  # fmt: skip
+                    )
                     for c in sample
                 ],
                 batch_size=1000,
@@ -121,7 +127,7 @@ def surveys_demo_seed(*, seed: int = 7) -> int:
                         answered_at=min(at, now),
                         notified_at=min(at, now),
                         notified_band=band,
-                    )  # fmt: skip
+                    )
                 )
             Response.objects.bulk_create(rows, batch_size=1000)
             names = dict(Contact.objects.filter(id__in=[x.contact_id for x in rows]).values_list("id", "name"))
@@ -143,7 +149,7 @@ def surveys_demo_seed(*, seed: int = 7) -> int:
                             "category": x.nps_category,
                             "sentiment": x.sentiment,
                         },
-                    )  # fmt: skip
+                    )
                     for x in rows
                 ],
                 batch_size=1000,
@@ -159,9 +165,14 @@ def surveys_demo_trigger() -> None:
     Trigger.objects.get_or_create(
         name="NPS detractor → follow-up",
         defaults={
-            "is_active": True, "condition_type": "survey_answer",
-            "params": {"kind": "nps", "score_min": 0, "score_max": 6}, "open_cta": True, "cta_type": "risk",
-            "cta_priority": "high", "cta_title": "Detractor follow-up", "cta_due_in_days": 3,
+            "is_active": True,
+            "condition_type": "survey_answer",
+            "params": {"kind": "nps", "score_min": 0, "score_max": 6},
+            "open_cta": True,
+            "cta_type": "risk",
+            "cta_priority": "high",
+            "cta_title": "Detractor follow-up",
+            "cta_due_in_days": 3,
             "description": "Call back every NPS detractor within three days.",
         },
-    )  # fmt: skip
+    )

@@ -10,8 +10,8 @@ from django.core.cache import cache
 
 from surveys.models import Response, Unsubscribe
 from surveys.tokens import token_for
-from timeline.models import TimelineEntry
 from tests.surveys.factories import SendFactory, SurveyFactory
+from timeline.models import TimelineEntry
 
 pytestmark = pytest.mark.django_db
 
