@@ -38,6 +38,7 @@ from timeline.services import timeline_record
 logger = logging.getLogger(__name__)
 
 CHUNK = 500  # sends per task run: a run stays far below the task time limit
+PARALLEL = 2  # task chains per job
 MAX_ATTEMPTS = 3
 COMMENT_MAX = 5000
 
@@ -110,7 +111,8 @@ def survey_batch_create(
     if not sends:
         batch.status, batch.finished_at = BatchStatus.DONE, now
     batch.save(update_fields=["total", "skipped", "status", "finished_at"])
-    if sends:
+    # Chunks are claimed with SKIP LOCKED, so a few task chains can send one job side by side.
+    for _ in range(min(PARALLEL, -(-len(sends) // CHUNK))):
         _enqueue_batch(batch.pk)
     return batch
 
@@ -155,7 +157,8 @@ def survey_batch_send(*, batch_id: int) -> int:
         sent, failed = _deliver(batch, pending, status=status, stamp=stamp)
         SurveyBatch.objects.filter(pk=batch_id).update(sent=F("sent") + sent, failed=F("failed") + failed)
     if mine.filter(**{status: SendStatus.PENDING}).exists():
-        _enqueue_batch(batch_id)
+        # Nothing claimable: the rest is being sent by another chain; look again shortly.
+        _enqueue_batch(batch_id, countdown=0 if pending else 1)
         return sent
     retry = mine.filter(**{status: SendStatus.FAILED}, attempts__lt=MAX_ATTEMPTS)
     attempt = retry.order_by("attempts").values_list("attempts", flat=True).first()
