@@ -217,6 +217,8 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "support.models.TicketStatus",
         "SentimentEnum": "timeline.models.Sentiment",
         "ImportStatusEnum": "imports.models.ImportStatus",
+        "SurveyKindEnum": "surveys.models.SurveyKind",
+        "ContactRoleEnum": "accounts.models.ContactRole",
     },
 }
 

@@ -180,6 +180,7 @@ class EmbedView(APIView):
     """``GET /s/<token>/embed`` the question and one's own answer; ``POST`` ``{"score": n, "comment": "..."}``
     records it (400 with the JSON error shape when out of range). CORS for ``SURVEY_EMBED_ORIGINS`` only."""
 
+    schema = None  # public, token-addressed: documented in docs/surveys.md, not in the API schema
     authentication_classes = ()
     permission_classes = (AllowAny,)
     throttle_classes = (ratelimit.SurveyPublicThrottle,)
