@@ -69,7 +69,6 @@ def surveys_demo_seed(*, seed: int = 7) -> int:
             mode=mode,
             schedule=schedule,
             contact_roles=roles,
-            throttle_days=0,
             next_run_on=timezone.localdate() + dt.timedelta(days=30) if schedule else None,
             followup_low="We are sorry. What should we fix first?",
             followup_high="Thank you! What do you value most?",
