@@ -26,14 +26,15 @@ def survey_message(send: SurveySend, *, reminder: bool = False) -> EmailMultiAlt
     low, high = survey.scale
     company = settings.SURVEY_COMPANY_NAME
     unsubscribe = absolute(reverse("surveys:unsubscribe", args=[token]))
+    page = answer_url(token)  # one reverse() for the eleven score links
     context = {
         "company": company,
         "question": survey.question_text(),
         "name": send.contact.name,
-        "scores": [{"score": s, "url": answer_url(token, s)} for s in range(low, high + 1)],
+        "scores": [{"score": s, "url": f"{page}?score={s}"} for s in range(low, high + 1)],
         "low_label": "Not at all likely" if survey.kind == "nps" else "Low",
         "high_label": "Extremely likely" if survey.kind == "nps" else "High",
-        "page_url": answer_url(token),
+        "page_url": page,
         "unsubscribe_url": unsubscribe,
         "reminder": reminder,
     }
