@@ -50,12 +50,11 @@ def test_a_sending_job_and_a_detractor_answer_through_the_worker(transactional_d
         params={"kind": "nps", "score_min": 0, "score_max": 6}, open_cta=True, cta_title="Detractor follow-up",
     )  # fmt: skip
     app.control.purge()
+    for queue in ("long", "default"):  # where the survey tasks are routed (CELERY_TASK_ROUTES), beside "celery"
+        app.amqp.queues.select_add(queue)
     task_postrun.connect(_close_connections, weak=False, dispatch_uid="surveys-worker-test")
     try:
-        with start_worker(
-            app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10,
-            queues=["long", "default", "celery"],
-        ):  # fmt: skip
+        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10):
             batch = survey_batch_create(survey=survey, source="test")
             assert batch.total == 1200
             assert _wait_for(lambda: SurveyBatch.objects.get(pk=batch.pk).status == BatchStatus.DONE)
