@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('surveys', '0001_surveys_initial'),
-        ('triggers', '0001_initial'),
+        ('triggers', '0002_notification_moved_to_notifications'),
     ]
 
     operations = [
