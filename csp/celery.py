@@ -44,6 +44,11 @@ app.conf.beat_schedule = {
         # CSP_TRIGGERS_EVERY (seconds) shortens the period: the browser test watches a trigger fire by itself.
         "schedule": float(os.environ.get("CSP_TRIGGERS_EVERY") or 0) or crontab(minute="*/15"),
     },
+    # Surveys: scheduled relationship surveys that are due, then reminders (queue "long").
+    "surveys-run-scheduled": {
+        "task": "surveys.tasks.surveys_run_scheduled",
+        "schedule": crontab(minute=20),
+    },
 }
 
 

@@ -13,6 +13,7 @@ NAV_ITEMS = [
     ("Triggers", "triggers:list", {Role.ADMIN}),
     ("Users", "csp:user_list", {Role.ADMIN}),
     ("Teams", "csp:team_list", {Role.ADMIN, Role.MANAGER}),
+    ("Surveys", "surveys:list", None),
     ("Going dark", "timeline:going_dark", None),
     ("Plan templates", "success:templates", {Role.ADMIN}),
     ("Import", "imports:list", {Role.ADMIN}),

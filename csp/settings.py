@@ -155,6 +155,25 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="csp@localhost")
+# SMTP (used when EMAIL_BACKEND is the SMTP backend; docker-compose points it at Mailpit).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
+# Surveys (docs/surveys.md): the sender's name shown on the public pages and in the mails, how long an answer
+# link stays valid, the origins allowed to embed the survey, and the public endpoints' rate limits.
+SURVEY_COMPANY_NAME = env.str("SURVEY_COMPANY_NAME", default="Acme Software")
+SURVEY_FROM_EMAIL = env.str("SURVEY_FROM_EMAIL", default="") or DEFAULT_FROM_EMAIL
+SURVEY_TOKEN_MAX_AGE_DAYS = env.int("SURVEY_TOKEN_MAX_AGE_DAYS", default=30)
+SURVEY_EMBED_ORIGINS = env.list("SURVEY_EMBED_ORIGINS", default=[])
+SURVEY_RATE_PER_IP = env.int("SURVEY_RATE_PER_IP", default=60)  # requests per minute
+SURVEY_RATE_PER_TOKEN = env.int("SURVEY_RATE_PER_TOKEN", default=20)
+# Minutes a one-click score waits for its comment before triggers hear of it.
+SURVEY_NOTIFY_GRACE_MINUTES = env.int("SURVEY_NOTIFY_GRACE_MINUTES", default=15)
 # Base of the absolute links in notification emails and webhook bodies (relative paths when empty).
 SITE_URL = env.str("SITE_URL", default="").rstrip("/")
 
@@ -202,6 +221,8 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "support.models.TicketStatus",
         "SentimentEnum": "timeline.models.Sentiment",
         "ImportStatusEnum": "imports.models.ImportStatus",
+        "SurveyKindEnum": "surveys.models.SurveyKind",
+        "ContactRoleEnum": "accounts.models.ContactRole",
     },
 }
 
@@ -244,6 +265,8 @@ CELERY_TASK_ROUTES = {
     "accounts.tasks.contracts_expire": {"queue": "long"},
     "imports.tasks.import_dry_run": {"queue": "long"},
     "imports.tasks.import_apply": {"queue": "long"},
+    "surveys.tasks.survey_batch_send": {"queue": "long"},
+    "surveys.tasks.surveys_run_scheduled": {"queue": "long"},
 }
 # With acks_late, Redis hands an unacknowledged task to another worker once visibility_timeout passes, even if
 # the first is still running it: the timeout must exceed the longest hard time limit of any task (2 h, the

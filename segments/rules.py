@@ -6,7 +6,7 @@ A rule tree is a group ``{"op": "and" | "or", "conditions": [...]}`` whose condi
 the whitelist is refused with a ``ValidationError`` naming the offending field, so a rule can never reach an
 arbitrary model path (``owner__password``) through the ORM.
 
-Last NPS category is not in the whitelist: surveys do not exist yet (see docs/segments-and-triggers.md).
+"Last NPS category" (`last_nps_category`) is added to the whitelist by the surveys app (surveys/apps.py).
 """
 
 import datetime as dt

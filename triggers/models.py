@@ -81,6 +81,14 @@ class Trigger(models.Model):
     notify_email = models.BooleanField(default=False, help_text="Also email the owner.")
     webhook_url = models.URLField("webhook URL", blank=True, help_text="POST a Slack-compatible JSON body here.")
     set_lifecycle_stage = models.CharField(max_length=16, choices=LifecycleStage.choices, blank=True)
+    send_survey = models.ForeignKey(
+        "surveys.Survey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Send this survey to the account's contacts (transactional survey; throttling applies).",
+    )
     cooldown_days = models.PositiveSmallIntegerField(
         default=14, help_text="After its CTA is closed (or, without CTA, after it fired), wait this long."
     )
@@ -148,6 +156,7 @@ class ActionKind(models.TextChoices):
     EMAIL = "email", "Email owner"
     WEBHOOK = "webhook", "Webhook"
     LIFECYCLE = "lifecycle", "Set lifecycle stage"
+    SURVEY = "survey", "Send survey"
 
 
 class ActionStatus(models.TextChoices):

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 TRIGGER_FIELDS = (
     "name", "description", "condition_type", "params", "condition_segment", "scope_segment", "open_cta",
     "cta_type", "cta_priority", "cta_reason", "cta_playbook", "cta_title", "cta_due_in_days", "notify_owner",
-    "notify_email", "webhook_url", "set_lifecycle_stage", "cooldown_days",
+    "notify_email", "webhook_url", "set_lifecycle_stage", "send_survey", "cooldown_days",
 )  # fmt: skip
 # Changing these changes who matches: the stored matches are dropped so the next run starts afresh.
 CONDITION_FIELDS = ("condition_type", "params", "condition_segment_id", "scope_segment_id")
@@ -107,7 +107,9 @@ def trigger_run(
     now = now or timezone.now()
     with transaction.atomic():
         trigger = (
-            Trigger.objects.select_related("scope_segment", "condition_segment", "cta_playbook", "cta_reason")
+            Trigger.objects.select_related(
+                "scope_segment", "condition_segment", "cta_playbook", "cta_reason", "send_survey"
+            )
             .filter(pk=trigger_id, is_active=True)
             .first()
         )
@@ -181,6 +183,8 @@ def _planned(trigger: Trigger) -> list[str]:
         kinds.append(ActionKind.LIFECYCLE)
     if trigger.webhook_url:
         kinds.append(ActionKind.WEBHOOK)
+    if trigger.send_survey_id:
+        kinds.append(ActionKind.SURVEY)
     return kinds
 
 
@@ -269,6 +273,18 @@ def _run_lifecycle(execution: TriggerExecution) -> tuple[str, str]:
     return ActionStatus.SUCCEEDED, f"Lifecycle stage {old} → {stage}."
 
 
+def _run_survey(execution: TriggerExecution) -> tuple[str, str]:
+    from surveys.services import survey_send_to_account
+
+    survey = execution.trigger.send_survey
+    if survey is None or not survey.is_active:
+        return ActionStatus.SKIPPED, "The survey is missing or paused."
+    batch = survey_send_to_account(survey=survey, account=execution.account, source=execution.trigger.source_key)
+    if not batch.total:
+        return ActionStatus.SKIPPED, f"No contact to ask ({batch.skipped} throttled or unsubscribed)."
+    return ActionStatus.SUCCEEDED, f"Survey “{survey}” queued for {batch.total} contact(s) (job #{batch.pk})."
+
+
 def _run_email(execution: TriggerExecution) -> tuple[str, str]:
     from django.core.mail import send_mail
 
@@ -319,6 +335,7 @@ RUNNERS = {
     ActionKind.LIFECYCLE: _run_lifecycle,
     ActionKind.EMAIL: _run_email,
     ActionKind.WEBHOOK: _run_webhook,
+    ActionKind.SURVEY: _run_survey,
 }
 
 
@@ -380,11 +397,11 @@ def triggers_evaluate_accounts(*, account_ids: list[int], source: str) -> int:
     return fired
 
 
-def triggers_evaluate_survey_answer(*, account_id: int, kind: str, score: int) -> int:
-    """Hook for the surveys module: an NPS/CSAT answer arrived."""
+def triggers_evaluate_survey_answer(*, account_id: int, kind: str, score: int, comment: str = "") -> int:
+    """Hook for the surveys module: an NPS/CSAT/CES answer arrived (its comment goes into the reason)."""
     from triggers.models import ConditionType
 
-    answer = SurveyAnswer(account_id=account_id, kind=kind, score=score)
+    answer = SurveyAnswer(account_id=account_id, kind=kind, score=score, comment=comment or "")
     fired = 0
     for trigger_id in active_triggers(types=frozenset({ConditionType.SURVEY_ANSWER})).values_list("id", flat=True):
         fired += len(trigger_run(trigger_id=trigger_id, answer=answer))

@@ -203,6 +203,10 @@ def test_every_measure_raw_value(no_scorecards, today):
         "days_to_renewal": 50.0,
         "arr_change_90d": 50.0,  # 18,000 now vs 12,000 90 days ago
         "csm_sentiment": 50.0,
+        # the surveys group (tests/surveys/test_integration.py feeds it answers)
+        "latest_nps": None,
+        "nps_trend": None,
+        "survey_response_rate": None,
     }
 
 
@@ -215,7 +219,8 @@ def test_account_without_any_data(no_scorecards, today):
     missing = {k for k, v in result.breakdown.items() if v[0] is None}
     assert missing == {
         "stickiness", "license_utilization", "key_feature_adoption", "usage_change", "avg_response_hours",
-        "days_since_touchpoint", "days_to_renewal", "arr_change_90d", "csm_sentiment",
+        "days_since_touchpoint", "days_to_renewal", "arr_change_90d", "csm_sentiment", "latest_nps", "nps_trend",
+        "survey_response_rate",
     }  # fmt: skip
     assert result.breakdown["days_since_last_activity"][0] == 60.0  # nothing in the 60 days read
     assert result.breakdown["active_users_30d"][0] == 0.0

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from demo.accounts import DEMO_PASSWORD, DEMO_USERS, demo_seed
 from demo.automation import success_demo_seed, support_demo_seed
 from demo.playbooks import playbooks_demo_seed
+from demo.surveys import surveys_demo_seed, surveys_demo_trigger
 from demo.timeline import timeline_demo_seed
 from health.services import health_recompute
 
@@ -29,11 +30,13 @@ class Command(BaseCommand):
         activities = timeline_demo_seed()
         tickets = support_demo_seed()
         plans = success_demo_seed()
+        answers = surveys_demo_seed()
+        surveys_demo_trigger()  # fires on survey answers only, so it may be active before usage arrives
         health_recompute()
         self.stdout.write(
             f"Demo data ready: {result['accounts_created']} accounts created, "
             f"{result['accounts']} accounts and {result['users']} users in total; {activities} activities, "
-            f"{tickets} tickets and {plans} success plans added."
+            f"{tickets} tickets, {plans} success plans and {answers} survey answers added."
         )
         if not logins:
             return
