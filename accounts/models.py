@@ -213,3 +213,11 @@ class Contract(models.Model):
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The end date must be on or after the start date."})
+
+
+# Renewals and expansion opportunities live in their own module; importing them here registers them with the app.
+from accounts.renewal_models import (  # noqa: E402, F401
+    ExpansionOpportunity,
+    Renewal,
+    RenewalCallChange,
+)

@@ -2,10 +2,16 @@
 
 from celery import shared_task
 
-from accounts import services
+from accounts import renewals, services
 
 
 @shared_task(time_limit=600, soft_time_limit=540)
 def contracts_expire() -> int:
     """Nightly: expire contracts past their end date and refresh ARR and renewal dates. Idempotent."""
     return services.contracts_expire()
+
+
+@shared_task(time_limit=300, soft_time_limit=240)
+def renewals_open_due() -> int:
+    """Daily: open a renewal for every contract ending within RENEWAL_OPEN_DAYS. Idempotent."""
+    return renewals.renewals_open_due()

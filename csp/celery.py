@@ -17,6 +17,11 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.contracts_expire",
         "schedule": crontab(hour=1, minute=5),
     },
+    # Renewals open by themselves RENEWAL_OPEN_DAYS before their contract ends (idempotent).
+    "renewals-open-daily": {
+        "task": "accounts.tasks.renewals_open_due",
+        "schedule": crontab(hour=1, minute=20),
+    },
     # Every account rescored once a day, so day-based measures (days since activity, to renewal) move on.
     "health-recompute-nightly": {
         "task": "health.tasks.health_recompute_all",

@@ -203,6 +203,9 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: a real Redis broker when REDIS_URL is set; otherwise tasks run in-process (eagerly).
 REDIS_URL = env.str("REDIS_URL", default="")
+# Days before a contract ends when its renewal opens on the renewals board (accounts.renewals).
+RENEWAL_OPEN_DAYS = env.int("RENEWAL_OPEN_DAYS", default=120)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
