@@ -42,11 +42,12 @@ class ContractForm(forms.ModelForm):
         model = Contract
         fields = [
             "name", "external_id", "start_date", "end_date", "recurring_amount", "billing_period",
-            "one_time_fees", "seats", "auto_renew", "status",
+            "one_time_fees", "seats", "auto_renew", "status", "cancelled_on",
         ]  # fmt: skip
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "end_date": forms.DateInput(attrs={"type": "date"}),
+            "cancelled_on": forms.DateInput(attrs={"type": "date"}),
         }
 
 

@@ -195,7 +195,7 @@ def contract_edit(request, pk: int, contract_id: int | None = None):
     return _child_form(
         request, pk, Contract, ContractForm, contract_id,
         lambda account, data: services.contract_create(account=account, data=data),
-        lambda contract, data: services.contract_update(contract=contract, data=data),
+        lambda contract, data: services.contract_update(contract=contract, data=data, user=request.user),
         "contract",
     )  # fmt: skip
 
@@ -213,6 +213,11 @@ def contact_delete(request, pk: int, contact_id: int):
 @require_POST
 def contract_delete(request, pk: int, contract_id: int):
     account = _editable_account(request, pk)
-    services.contract_delete(contract=get_object_or_404(Contract, pk=contract_id, account=account))
-    messages.success(request, "Contract removed.")
+    try:
+        contract = get_object_or_404(Contract, pk=contract_id, account=account)
+        services.contract_delete(contract=contract, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Contract removed.")
     return redirect("accounts:detail", pk=pk)

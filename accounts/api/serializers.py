@@ -52,10 +52,10 @@ class ContractSerializer(serializers.ModelSerializer):
         model = Contract
         fields = [
             "id", "account", "name", "external_id", "start_date", "end_date", "recurring_amount",
-            "billing_period", "one_time_fees", "seats", "auto_renew", "status", "arr", "mrr",
-            "created_at", "updated_at",
+            "billing_period", "one_time_fees", "seats", "auto_renew", "status", "cancelled_on", "previous", "arr",
+            "mrr", "created_at", "updated_at",
         ]  # fmt: skip
-        read_only_fields = ["arr", "created_at", "updated_at"]
+        read_only_fields = ["arr", "previous", "created_at", "updated_at"]
 
     def validate(self, attrs):
         # Cross-field check up front so the 400 names end_date even when only one date is sent.

@@ -125,7 +125,7 @@ class ContractViewSet(_AccountChildViewSet):
         return services.contract_create(account=account, data=data)
 
     def update_with(self, instance, data):
-        return services.contract_update(contract=instance, data=data)
+        return services.contract_update(contract=instance, data=data, user=self.request.user)
 
     def perform_destroy(self, instance):
-        services.contract_delete(contract=instance)
+        services.contract_delete(contract=instance, user=self.request.user)

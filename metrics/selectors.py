@@ -1,0 +1,161 @@
+"""Reads of revenue metrics: the period summary of the ledger (MRR movements, retention, churn, customers) for
+any scope, set-based (one aggregate statement over the accounts' per-account figures, never a Python loop per
+account). Formulas live in ``metrics.formulas``; the definition of MRR in force in ``accounts.selectors``."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from accounts.models import Account, Contract
+from accounts.selectors import contract_counts_q, contract_in_force_q, mrr_from_arr
+from metrics import formulas as f
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churned")
+# The movement of one account between the period's first day (a0: ARR in force) and last day (a1).
+_MOVEMENT_SQL = {
+    "new": "t.a0 = 0 AND t.a1 > 0",
+    "reactivation": "t.a0 = 0 AND t.a1 > 0 AND t.before > 0",
+    "expansion": "t.a0 > 0 AND t.a1 > t.a0",
+    "contraction": "t.a0 > 0 AND t.a1 > 0 AND t.a1 < t.a0",
+    "churned": "t.a0 > 0 AND t.a1 = 0",
+}
+
+
+def _dec(value: Any) -> Decimal:
+    """Database sums as exact Decimals (PostgreSQL returns numerics; SQLite floats of cent amounts)."""
+    if value is None:
+        return ZERO
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value)).quantize(CENT) if isinstance(value, float) else Decimal(value)
+
+
+def _account_ids(accounts: QuerySet | None) -> QuerySet | None:
+    if accounts is None:
+        return None
+    return accounts.order_by().values("id") if accounts.model is Account else accounts
+
+
+def per_account_arr(*, start: dt.date, end: dt.date, accounts: QuerySet | None = None) -> QuerySet:
+    """Per account with revenue: ``a0`` ARR in force on ``start``, ``a1`` on ``end``, ``before`` > 0 when it had
+    revenue on any day before ``start`` (reactivation). One GROUP BY over contracts (index account, start)."""
+    qs = Contract.objects.filter(contract_counts_q(), arr__gt=0, start_date__lte=end)
+    ids = _account_ids(accounts)
+    if ids is not None:
+        qs = qs.filter(account_id__in=ids)
+    zero = Value(ZERO)
+    had_before = Q(start_date__lt=start) & (Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=F("start_date")))
+    return (
+        qs.order_by()
+        .values("account_id")
+        .annotate(
+            a0=Coalesce(Sum("arr", filter=contract_in_force_q(start)), zero),
+            a1=Coalesce(Sum("arr", filter=contract_in_force_q(end)), zero),
+            before=Count("id", filter=had_before),
+        )
+    )
+
+
+def _summary_sql(inner: QuerySet) -> tuple[str, list]:
+    sql, params = inner.query.sql_with_params()
+    cases = ",\n".join(
+        [
+            f"SUM(CASE WHEN {_MOVEMENT_SQL['new']} THEN t.a1 ELSE 0 END)",
+            f"SUM(CASE WHEN {_MOVEMENT_SQL['reactivation']} THEN t.a1 ELSE 0 END)",
+            f"SUM(CASE WHEN {_MOVEMENT_SQL['expansion']} THEN t.a1 - t.a0 ELSE 0 END)",
+            f"SUM(CASE WHEN {_MOVEMENT_SQL['contraction']} THEN t.a0 - t.a1 ELSE 0 END)",
+            f"SUM(CASE WHEN {_MOVEMENT_SQL['churned']} THEN t.a0 ELSE 0 END)",
+            "SUM(CASE WHEN t.a0 > 0 THEN 1 ELSE 0 END)",
+            "SUM(CASE WHEN t.a1 > 0 THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {_MOVEMENT_SQL['churned']} THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {_MOVEMENT_SQL['new']} THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {_MOVEMENT_SQL['reactivation']} THEN 1 ELSE 0 END)",
+        ]
+    )
+    return f"SELECT SUM(t.a0), SUM(t.a1),\n{cases}\nFROM ({sql}) t", list(params)
+
+
+def movement_totals(*, start: dt.date, end: dt.date, accounts: QuerySet | None = None) -> dict[str, Any]:
+    """ARR at both ends of the period, ARR per movement and customer counts of a scope (one statement)."""
+    sql, params = _summary_sql(per_account_arr(start=start, end=end, accounts=accounts))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    keys = ("arr_start", "arr_end", "new", "reactivation", "expansion", "contraction", "churned")
+    out: dict[str, Any] = {key: _dec(value) for key, value in zip(keys, row[:7], strict=True)}
+    counts = ("customers_start", "customers_end", "logos_churned", "logos_new", "logos_reactivated")
+    out.update({key: int(value or 0) for key, value in zip(counts, row[7:], strict=True)})
+    return out
+
+
+def movement_account_ids(
+    *, start: dt.date, end: dt.date, accounts: QuerySet | None = None, movement: str | None = None
+) -> dict[str, list[int]]:
+    """Ids of the accounts in each movement (or one movement), for drill-downs (one statement)."""
+    kinds = [movement] if movement else list(MOVEMENTS)
+    sql, params = per_account_arr(start=start, end=end, accounts=accounts).query.sql_with_params()
+    cases = " ".join(f"WHEN {_MOVEMENT_SQL[k]} THEN %s" for k in kinds if k != "reactivation")
+    result: dict[str, list[int]] = {k: [] for k in kinds}
+    select = f"SELECT t.account_id, CASE {cases} ELSE NULL END, t.before FROM ({sql}) t" if cases else ""
+    args = [k for k in kinds if k != "reactivation"] + list(params)
+    if not select:  # only reactivation asked: it is a subset of "new"
+        select = f"SELECT t.account_id, %s, t.before FROM ({sql}) t WHERE {_MOVEMENT_SQL['new']}"
+        args = ["new", *params]
+    with connection.cursor() as cursor:
+        cursor.execute(select + " ORDER BY 1", args)
+        for account_id, kind, before in cursor.fetchall():
+            if kind in result:
+                result[kind].append(account_id)
+            if kind == "new" and before and "reactivation" in result:
+                result["reactivation"].append(account_id)
+    return result
+
+
+def revenue_summary(
+    *, start: dt.date, end: dt.date, accounts: QuerySet | None = None, with_movements: bool = True
+) -> dict[str, Any]:
+    """Every ledger figure of a period [start, end] for a scope (an Account queryset; None = all accounts):
+    MRR at both ends, MRR movements (new incl. reactivation, reactivation, expansion, contraction, churned),
+    NRR, GRR, gross/net MRR churn, dollar churn, customers, logo churn, CGR, ARPU (glossary formulas,
+    ``metrics.formulas``), and ``movements`` = {movement: [account ids]}. Money in MRR units (cents), %
+    rounded to 2 decimals, ``None`` where a denominator is 0. Two statements (one without movements)."""
+    t = movement_totals(start=start, end=end, accounts=accounts)
+    # Every ratio is taken on exact ARR sums; ARR = 12 x MRR so the ratios are those of MRR.
+    a0, a1 = t["arr_start"], t["arr_end"]
+    summary: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "mrr_start": mrr_from_arr(a0),
+        "mrr_end": mrr_from_arr(a1),
+        "arr_start": f.money(a0),
+        "arr_end": f.money(a1),
+        "new_mrr": mrr_from_arr(t["new"]),
+        "reactivation_mrr": mrr_from_arr(t["reactivation"]),
+        "expansion_mrr": mrr_from_arr(t["expansion"]),
+        "contraction_mrr": mrr_from_arr(t["contraction"]),
+        "churned_mrr": mrr_from_arr(t["churned"]),
+        "net_new_mrr": mrr_from_arr(a1 - a0),
+        "nrr_pct": f.nrr_pct(a0, t["expansion"], t["churned"], t["contraction"]),
+        "grr_pct": f.grr_pct(a0, t["churned"], t["contraction"]),
+        "gross_mrr_churn_pct": f.gross_mrr_churn_pct(t["churned"], a0),
+        "net_mrr_churn_pct": f.net_mrr_churn_pct(t["churned"], t["expansion"], a0),
+        "dollar_churn_pct": f.dollar_churn_pct(a0, a1, t["expansion"]),
+        "growth_rate_pct": f.growth_rate_pct(a1, a0),
+        "customers_start": t["customers_start"],
+        "customers_end": t["customers_end"],
+        "logos_new": t["logos_new"],
+        "logos_reactivated": t["logos_reactivated"],
+        "logos_churned": t["logos_churned"],
+        "logo_churn_pct": f.logo_churn_pct(t["logos_churned"], t["customers_start"]),
+        "cgr_pct": f.cgr_pct(t["customers_end"], t["customers_start"]),
+        "arpu": f.arpu(a1 / 12, t["customers_end"]),
+    }
+    if with_movements:
+        summary["movements"] = movement_account_ids(start=start, end=end, accounts=accounts)
+    return summary
