@@ -6,63 +6,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_renewals'),
+        ("accounts", "0003_renewals"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContractRevision',
+            name="ContractRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('field', models.CharField(max_length=40)),
-                ('old_value', models.CharField(blank=True, max_length=100)),
-                ('new_value', models.CharField(blank=True, max_length=100)),
-                ('changed_at', models.DateTimeField(auto_now_add=True)),
-                ('note', models.CharField(blank=True, max_length=200)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("field", models.CharField(max_length=40)),
+                ("old_value", models.CharField(blank=True, max_length=100)),
+                ("new_value", models.CharField(blank=True, max_length=100)),
+                ("changed_at", models.DateTimeField(auto_now_add=True)),
+                ("note", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'ordering': ['-changed_at', '-id'],
+                "ordering": ["-changed_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='account',
-            name='churn_reason',
+            model_name="account",
+            name="churn_reason",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='account',
-            name='churned_on',
+            model_name="account",
+            name="churned_on",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='contract',
-            name='cancelled_on',
+            model_name="contract",
+            name="cancelled_on",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='contract',
-            name='previous',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='successors', to='accounts.contract'),
+            model_name="contract",
+            name="previous",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="successors",
+                to="accounts.contract",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['account', 'start_date'], name='accounts_co_account_228e80_idx'),
+            model_name="contract",
+            index=models.Index(fields=["account", "start_date"], name="accounts_co_account_228e80_idx"),
         ),
         migrations.AddField(
-            model_name='contractrevision',
-            name='changed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="contractrevision",
+            name="changed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='contractrevision',
-            name='contract',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='accounts.contract'),
+            model_name="contractrevision",
+            name="contract",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="revisions", to="accounts.contract"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contractrevision',
-            index=models.Index(fields=['contract', 'changed_at'], name='accounts_co_contrac_d25dbc_idx'),
+            model_name="contractrevision",
+            index=models.Index(fields=["contract", "changed_at"], name="accounts_co_contrac_d25dbc_idx"),
         ),
     ]
