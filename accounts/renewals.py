@@ -66,21 +66,15 @@ def renewals_open_due(*, today: dt.date | None = None, days: int | None = None) 
 
 
 def _next_term(contract: Contract, renewal: Renewal, data: dict[str, Any]) -> dict[str, Any]:
-    """Terms of the next contract: the same length, starting the day after, at the expected ARR unless given."""
-    start = data.get("start_date") or contract.end_date + dt.timedelta(days=1)
-    length = contract.end_date - contract.start_date
-    end = data.get("end_date") or start + length
-    arr = Decimal(data["arr"]) if data.get("arr") not in (None, "") else renewal.expected_arr
+    """Changed terms of the next contract: priced at the expected ARR unless ``arr`` is given; dates and seats only
+    when given (``contract_renew`` defaults to the day after the old end, for the same term)."""
+    arr = Decimal(str(data["arr"])) if data.get("arr") not in (None, "") else renewal.expected_arr
     amount = arr / 12 if contract.billing_period == BillingPeriod.MONTH else arr
-    return {
-        "start_date": start,
-        "end_date": end,
-        "recurring_amount": amount.quantize(Decimal("0.01")),
-        "billing_period": contract.billing_period,
-        "seats": data.get("seats", contract.seats),
-        "auto_renew": contract.auto_renew,
-        "name": data.get("name") or contract.name,
-    }
+    terms: dict[str, Any] = {"recurring_amount": amount.quantize(Decimal("0.01"))}
+    for key in ("start_date", "end_date", "seats"):
+        if data.get(key) not in (None, ""):
+            terms[key] = data[key]
+    return terms
 
 
 @transaction.atomic
@@ -108,7 +102,9 @@ def renewal_set_stage(*, renewal: Renewal, stage: str, user: User, data: dict[st
         reason = (data.get("reason") or renewal.risk_reason or "").strip()
         if not reason:
             raise ValidationError({"reason": "Say why the customer churned."})
-        churned_on = data.get("churned_on") or renewal.contract.end_date + dt.timedelta(days=1)
+        # Default: the day after the contract ends (its MRR stops there); today if that day has passed, since only
+        # admins may date revenue changes in the past.
+        churned_on = data.get("churned_on") or max(renewal.contract.end_date + dt.timedelta(days=1), today)
         account_churn(account=renewal.account, churned_on=churned_on, reason=reason, user=user)
         renewal.closed_on = today
         renewal.risk_reason = reason
