@@ -218,6 +218,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
+# Queues (issue 10): ``ingest`` usage refresh and sweep, ``default`` triggers/CTAs/notifications, ``long``
+# history recomputes, imports, survey sends and the metrics ledger refresh.
+CELERY_TASK_ROUTES = {
+    "metrics.tasks.ledger_refresh_accounts": {"queue": "long"},
+    "metrics.tasks.ledger_refresh_all": {"queue": "long"},
+}
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import Account, Contract
 from accounts.selectors import contract_counts_q, contract_in_force_q, mrr_from_arr
 from metrics import formulas as f
+from metrics.models import MrrMonth
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -81,12 +82,19 @@ def _summary_sql(inner: QuerySet) -> tuple[str, list]:
     return f"SELECT SUM(t.a0), SUM(t.a1),\n{cases}\nFROM ({sql}) t", list(params)
 
 
+def _is_empty(accounts: QuerySet | None) -> bool:
+    # An empty scope (``.none()``) cannot be compiled to SQL: answer without a query.
+    return accounts is not None and accounts.query.is_empty()
+
+
 def movement_totals(*, start: dt.date, end: dt.date, accounts: QuerySet | None = None) -> dict[str, Any]:
     """ARR at both ends of the period, ARR per movement and customer counts of a scope (one statement)."""
-    sql, params = _summary_sql(per_account_arr(start=start, end=end, accounts=accounts))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row: tuple = (None,) * 12
+    if not _is_empty(accounts):
+        sql, params = _summary_sql(per_account_arr(start=start, end=end, accounts=accounts))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
     keys = ("arr_start", "arr_end", "new", "reactivation", "expansion", "contraction", "churned")
     out: dict[str, Any] = {key: _dec(value) for key, value in zip(keys, row[:7], strict=True)}
     counts = ("customers_start", "customers_end", "logos_churned", "logos_new", "logos_reactivated")
@@ -99,6 +107,8 @@ def movement_account_ids(
 ) -> dict[str, list[int]]:
     """Ids of the accounts in each movement (or one movement), for drill-downs (one statement)."""
     kinds = [movement] if movement else list(MOVEMENTS)
+    if _is_empty(accounts):
+        return {k: [] for k in kinds}
     sql, params = per_account_arr(start=start, end=end, accounts=accounts).query.sql_with_params()
     cases = " ".join(f"WHEN {_MOVEMENT_SQL[k]} THEN %s" for k in kinds if k != "reactivation")
     result: dict[str, list[int]] = {k: [] for k in kinds}
@@ -159,3 +169,74 @@ def revenue_summary(
     if with_movements:
         summary["movements"] = movement_account_ids(start=start, end=end, accounts=accounts)
     return summary
+
+
+def revenue_series(*, periods: list[tuple[dt.date, dt.date]], accounts: QuerySet | None = None) -> list[dict[str, Any]]:
+    """Ledger figures for several month-aligned periods at once (e.g. the last 12 months for NRR/GRR and
+    logo churn trends), read from the monthly snapshots (``metrics.models.MrrMonth``) in ONE statement:
+    each period [first day of a month, last day of a month] compares the ARR in force on its first day with
+    the ARR on its last day per account. Same movements and formulas as ``revenue_summary`` (which also
+    splits out reactivation, needing each account's whole history, so it is not in the series)."""
+    if not periods:
+        return []
+
+    values = ", ".join(["(%s, %s, %s)"] * len(periods))
+    params: list = []
+    for index, (first, last) in enumerate(periods):
+        params += [index, first.replace(day=1), last.replace(day=1)]
+    scope = ""
+    ids = None if _is_empty(accounts) else _account_ids(accounts)
+    if ids is not None:
+        id_sql, id_params = ids.query.sql_with_params()
+        scope, params = f"AND r.account_id IN ({id_sql})", params + list(id_params)
+    table = MrrMonth._meta.db_table
+    movement = {k: v.replace("t.before > 0", "1 = 0") for k, v in _MOVEMENT_SQL.items()}
+    sql = f"""
+        WITH p(idx, s, e) AS (VALUES {values})
+        SELECT t.idx, SUM(t.a0), SUM(t.a1),
+               SUM(CASE WHEN {movement["new"]} THEN t.a1 ELSE 0 END),
+               SUM(CASE WHEN {movement["expansion"]} THEN t.a1 - t.a0 ELSE 0 END),
+               SUM(CASE WHEN {movement["contraction"]} THEN t.a0 - t.a1 ELSE 0 END),
+               SUM(CASE WHEN {movement["churned"]} THEN t.a0 ELSE 0 END),
+               SUM(CASE WHEN t.a0 > 0 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN t.a1 > 0 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN {movement["churned"]} THEN 1 ELSE 0 END)
+        FROM (
+            SELECT p.idx, r.account_id,
+                   SUM(CASE WHEN r.month = p.s THEN r.arr_first ELSE 0 END) AS a0,
+                   SUM(CASE WHEN r.month = p.e THEN r.arr_last ELSE 0 END) AS a1
+            FROM {table} r JOIN p ON r.month = p.s OR r.month = p.e
+            WHERE 1 = 1 {scope}
+            GROUP BY p.idx, r.account_id
+        ) t
+        GROUP BY t.idx
+    """
+    rows: dict[int, tuple] = {}
+    if not _is_empty(accounts):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = {row[0]: row for row in cursor.fetchall()}
+    series = []
+    for index, (first, last) in enumerate(periods):
+        row = rows.get(index) or (index, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        a0, a1, new, expansion, contraction, churned = (_dec(v) for v in row[1:7])
+        customers_start, customers_end, lost = (int(v or 0) for v in row[7:10])
+        series.append(
+            {
+                "start": first,
+                "end": last,
+                "mrr_start": mrr_from_arr(a0),
+                "mrr_end": mrr_from_arr(a1),
+                "new_mrr": mrr_from_arr(new),
+                "expansion_mrr": mrr_from_arr(expansion),
+                "contraction_mrr": mrr_from_arr(contraction),
+                "churned_mrr": mrr_from_arr(churned),
+                "nrr_pct": f.nrr_pct(a0, expansion, churned, contraction),
+                "grr_pct": f.grr_pct(a0, churned, contraction),
+                "customers_start": customers_start,
+                "customers_end": customers_end,
+                "logos_churned": lost,
+                "logo_churn_pct": f.logo_churn_pct(lost, customers_start),
+            }
+        )
+    return series
