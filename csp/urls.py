@@ -30,6 +30,7 @@ api_v1 = [
     path("", include("health.api.urls")),
     path("", include("segments.api.urls")),
     path("", include("triggers.api.urls")),
+    path("", include(("metrics.api.urls", "metrics-api"))),
 ]
 
 urlpatterns = [

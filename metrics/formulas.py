@@ -87,12 +87,11 @@ def annual_run_rate(revenue_in_period: Decimal, periods_per_year: Decimal) -> De
     return money(revenue_in_period * periods_per_year)
 
 
-def ltv(arpu_value: Decimal | None, logo_churn_rate_pct: Decimal | None) -> Decimal | None:
+def ltv(revenue: Decimal, customers: int, lost: int, customers_start: int) -> Decimal | None:
     """LTV = ARPU ÷ logo churn rate (issue 11; the glossary's revenue x relationship duration with the expected
-    duration 1 ÷ churn rate), the churn rate taken as a fraction of the period."""
-    if arpu_value is None or logo_churn_rate_pct is None:
-        return None
-    return money(ratio(arpu_value, logo_churn_rate_pct / HUNDRED))
+    duration 1 ÷ churn rate), both exact (ARPU = revenue ÷ customers, churn = lost ÷ customers at start)."""
+    churn_rate = ratio(lost, customers_start)
+    return money(ratio(ratio(revenue, customers), churn_rate or None))
 
 
 def cac(sales_marketing_expense: Decimal | None, new_customers: int) -> Decimal | None:
