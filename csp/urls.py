@@ -31,6 +31,7 @@ api_v1 = [
     path("", include("segments.api.urls")),
     path("", include("triggers.api.urls")),
     path("", include(("metrics.api.urls", "metrics-api"))),
+    path("", include("accounts.api.renewals")),
 ]
 
 urlpatterns = [
@@ -46,6 +47,7 @@ urlpatterns = [
     path("health/", include("health.urls")),
     path("segments/", include("segments.urls")),
     path("", include("triggers.urls")),
+    path("", include("metrics.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

@@ -92,6 +92,8 @@ class DashboardFilters:
     segment: Segment | None = None
     tier: str = ""
     today: dt.date = field(default_factory=timezone.localdate)
+    # The portfolio reads the whole company (admins, managers, viewers) rather than the user's default book.
+    whole_company: bool = False
 
     def accounts(self) -> QuerySet[Account]:
         """The accounts in scope and matching the filters (lazy; use ``.values("id")`` as a subquery)."""
@@ -100,7 +102,7 @@ class DashboardFilters:
             qs = qs.filter(owner=self.csm)
         elif self.team is not None:
             qs = qs.filter(Q(owner__team=self.team) | Q(owner=self.team.manager_id))
-        else:
+        elif not self.whole_company:
             qs = qs.filter(default_scope_q(self.user))
         if self.segment is not None:
             qs = qs.filter(**segment_account_ids_q(self.segment, today=self.today))
@@ -114,6 +116,8 @@ class DashboardFilters:
             return User.objects.filter(pk=self.csm.pk).values("id")
         if self.team is not None:
             return User.objects.filter(Q(team=self.team) | Q(pk=self.team.manager_id)).values("id")
+        if self.whole_company:
+            return None
         if self.user.role == Role.MANAGER:
             return User.objects.filter(Q(team__manager=self.user) | Q(pk=self.user.pk)).values("id")
         if self.user.role == Role.CSM:
@@ -129,6 +133,7 @@ class DashboardFilters:
             "csm": str(self.csm.pk) if self.csm else "",
             "segment": str(self.segment.pk) if self.segment else "",
             "tier": self.tier,
+            "company": "1" if self.whole_company else "",
         }
         values.update({k: str(v) for k, v in overrides.items()})
         return {k: v for k, v in values.items() if v}
@@ -185,6 +190,8 @@ def parse_filters(
         if raw not in Tier.values:
             raise ValidationError({"tier": f"Unknown tier {raw!r}."})
         flt.tier = raw
+    if (params.get("company") or "").strip() in ("1", "true"):
+        flt.whole_company = True
     check_scope(flt)
     return flt
 
@@ -192,6 +199,8 @@ def parse_filters(
 def check_scope(flt: DashboardFilters) -> None:
     """Refuse (403) a team or CSM filter outside what the user may see."""
     user = flt.user
+    if flt.whole_company and user.role == Role.CSM:
+        raise PermissionDenied("The whole company's figures are for admins, managers and viewers.")
     if user.role in (Role.ADMIN, Role.VIEWER):
         return
     if user.role == Role.MANAGER:
@@ -206,9 +215,9 @@ def check_scope(flt: DashboardFilters) -> None:
         ):
             raise PermissionDenied("You may only look at the CSMs of your teams.")
         return
-    # CSM: their own book, or the team view of their own team.
-    if flt.csm is not None and flt.csm.id != user.id:
-        raise PermissionDenied("You may only look at your own book.")
+    # CSM: their own book, or the team view of their own team (and its members' rows).
+    if flt.csm is not None and flt.csm.id != user.id and not (user.team_id and flt.csm.team_id == user.team_id):
+        raise PermissionDenied("You may only look at your own book or your team's.")
     if flt.team is not None and flt.team.pk != user.team_id:
         raise PermissionDenied("You may only open the team view of your own team.")
 
