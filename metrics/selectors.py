@@ -240,3 +240,12 @@ def revenue_series(*, periods: list[tuple[dt.date, dt.date]], accounts: QuerySet
             }
         )
     return series
+
+
+def book_summary(*, user, today: dt.date | None = None) -> dict[str, Any]:
+    """My book for the CSM home (``templates/metrics/_book_summary.html``, context name ``book``): ARR in force,
+    this quarter's NRR and MRR movements, and the health mix of the accounts ``user`` owns. Three queries.
+    Built in ``metrics.dashboards`` with the other dashboard blocks (imported here lazily: it reads this module)."""
+    from metrics.dashboards import book_summary as build
+
+    return build(user=user, today=today)
