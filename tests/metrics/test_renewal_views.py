@@ -110,10 +110,8 @@ def test_inline_call_keeps_history(client_as, renewal):
 
 
 def test_expansion_logged_by_a_csm(client_as, renewal):
-    response = client_as("csm").post(
-        reverse("metrics:expansions"), {"account": renewal.account_id, "title": "Upsell analytics", "amount_arr": "5000",
-                                        "stage": "identified"},
-    )  # fmt: skip
+    data = {"account": renewal.account_id, "title": "Upsell analytics", "amount_arr": "5000", "stage": "identified"}
+    response = client_as("csm").post(reverse("metrics:expansions"), data)
     assert response.status_code == 302
     assert ExpansionOpportunity.objects.get().owner.email == "csm@example.com"
     page = client_as("viewer").get(reverse("metrics:expansions"))
