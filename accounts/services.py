@@ -194,7 +194,8 @@ def contract_update(*, contract: Contract, data: dict[str, Any], user: User | No
     Upgrades and downgrades go through ``contract_amend``, renewals through ``contract_renew``."""
     data = dict(data)
     _blank_to_none(data, "external_id")
-    before = copy.copy(contract)
+    # Compare with what is stored, not with the instance (a caller may hold a modified one).
+    before = Contract.objects.select_for_update().get(pk=contract.pk)
     apply_fields(contract, data, CONTRACT_FIELDS)
     if contract.status == ContractStatus.CANCELLED and contract.cancelled_on is None:
         # A cancellation is dated: from today (or from its start when it has not started yet).

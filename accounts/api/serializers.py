@@ -20,9 +20,9 @@ class AccountSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "domain", "external_id", "parent", "parent_name", "tier", "industry", "employee_count",
             "region", "lifecycle_stage", "engagement_model", "owner", "owner_name", "status", "custom_fields",
-            "arr", "next_renewal_date", "created_at", "updated_at",
+            "arr", "next_renewal_date", "churned_on", "churn_reason", "created_at", "updated_at",
         ]  # fmt: skip
-        read_only_fields = ["arr", "next_renewal_date", "created_at", "updated_at"]
+        read_only_fields = ["arr", "next_renewal_date", "churned_on", "churn_reason", "created_at", "updated_at"]
 
 
 class AccountDetailSerializer(AccountSerializer):
