@@ -62,7 +62,9 @@ def _csv(filename: str, header: list[str], rows: Iterable[Iterable]) -> HttpResp
     return response
 
 
-def _render(request, template: str, flt: scope.DashboardFilters, context: dict) -> HttpResponse:
+def _render(request, template: str, flt: scope.DashboardFilters, context: dict, *, period: bool = True) -> HttpResponse:
+    """Render a dashboard page, or only its body for htmx filter changes. ``period``: whether the period filter
+    applies (the forecast looks ahead from today, cohorts and the backtest read their own windows)."""
     context.update(
         {
             "flt": flt,
@@ -73,6 +75,7 @@ def _render(request, template: str, flt: scope.DashboardFilters, context: dict) 
             "segments": Segment.objects.order_by("name"),
             "tiers": Account._meta.get_field("tier").choices,
             "body_template": template.replace(".html", "_body.html"),
+            "hide_period": not period,
         }
     )
     if request.headers.get("HX-Request"):
@@ -259,7 +262,7 @@ def forecast(request, flt: scope.DashboardFilters):
         ],
     )
     data["band_rates"] = [(Band(b).label, b, data["rates"].get(b)) for b in dashboards.BANDS]
-    return _render(request, "metrics/forecast.html", flt, data)
+    return _render(request, "metrics/forecast.html", flt, data, period=False)
 
 
 @_dashboard()
@@ -293,7 +296,11 @@ def cohorts(request, flt: scope.DashboardFilters):
     )
     curve = list(zip(labels, average_curve(tri, "revenue_pct"), average_curve(tri, "logo_pct"), strict=True))
     return _render(
-        request, "metrics/cohorts.html", flt, {"tri": tri, "chart": chart, "curve": curve, "months_shown": months}
+        request,
+        "metrics/cohorts.html",
+        flt,
+        {"tri": tri, "chart": chart, "curve": curve, "months_shown": months},
+        period=False,
     )
 
 
@@ -319,7 +326,11 @@ def health_backtest(request, flt: scope.DashboardFilters):
         [m["key"] for m in result["measures"]], [("ROC AUC", [m["auc"] for m in result["measures"]], "#0d6efd")]
     )
     return _render(
-        request, "metrics/backtest.html", flt, {"result": result, "chart": chart, "measure_chart": measure_chart}
+        request,
+        "metrics/backtest.html",
+        flt,
+        {"result": result, "chart": chart, "measure_chart": measure_chart},
+        period=False,
     )
 
 
