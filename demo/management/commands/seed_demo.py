@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from demo.accounts import DEMO_PASSWORD, DEMO_USERS, demo_seed
 from demo.playbooks import playbooks_demo_seed
+from demo.renewals import renewals_demo_seed
 from demo.revenue import revenue_demo_seed
 from demo.timeline import timeline_demo_seed
 from health.services import health_recompute
@@ -26,10 +27,12 @@ class Command(BaseCommand):
         playbooks_demo_seed()
         activities = timeline_demo_seed()
         health_recompute()
+        pipeline = renewals_demo_seed()
         self.stdout.write(
             f"Demo data ready: {result['accounts_created']} accounts created, "
             f"{result['accounts']} accounts and {result['users']} users in total; {activities} activities logged; "
-            f"revenue history: {revenue['contracts']} past contracts, {revenue['former_customers']} former customers."
+            f"revenue history: {revenue['contracts']} past contracts, {revenue['former_customers']} former customers; "
+            f"{pipeline['renewals']} renewals opened, {pipeline['expansions']} expansion opportunities."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, name, role, team in DEMO_USERS[:4]:
