@@ -19,7 +19,7 @@ from csp.models import User
 from health.models import AccountHealth, Band
 from metrics.forecast import upcoming_contracts
 from metrics.scope import DashboardFilters, add_months, month_end, quarter_label, quarter_start
-from metrics.selectors import revenue_summary
+from metrics.selectors import revenue_series, revenue_summary
 from playbooks.models import CTA
 from playbooks.selectors import cta_active_q
 from segments.models import Segment
@@ -58,27 +58,23 @@ def waterfall(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def trend(*, accounts: QuerySet[Account], end: dt.date, months: int = 12) -> list[dict[str, Any]]:
-    """NRR, GRR and logo churn of each of the ``months`` calendar months up to ``end``'s month (one statement
-    per month, without the movement ids)."""
-    today = timezone.localdate()
-    rows = []
-    for i in range(months - 1, -1, -1):
-        first = add_months(end, -i)
-        last = min(month_end(first), today) if first <= today else month_end(first)
-        s = revenue_summary(start=first, end=last, accounts=accounts, with_movements=False)
-        rows.append(
-            {
-                "month": first,
-                "label": first.strftime("%Y-%m"),
-                "start": first,
-                "end": last,
-                "nrr_pct": s["nrr_pct"],
-                "grr_pct": s["grr_pct"],
-                "logo_churn_pct": s["logo_churn_pct"],
-                "mrr_end": s["mrr_end"],
-            }
-        )
-    return rows
+    """NRR, GRR and logo churn of each of the ``months`` calendar months up to ``end``'s month, from the ledger's
+    monthly snapshots in one statement (``metrics.selectors.revenue_series``)."""
+    firsts = [add_months(end, -i) for i in range(months - 1, -1, -1)]
+    series = revenue_series(periods=[(first, month_end(first)) for first in firsts], accounts=accounts)
+    return [
+        {
+            "month": s["start"],
+            "label": s["start"].strftime("%Y-%m"),
+            "start": s["start"],
+            "end": s["end"],
+            "nrr_pct": s["nrr_pct"],
+            "grr_pct": s["grr_pct"],
+            "logo_churn_pct": s["logo_churn_pct"],
+            "mrr_end": s["mrr_end"],
+        }
+        for s in series
+    ]
 
 
 def per_csm(flt: DashboardFilters) -> list[dict[str, Any]]:

@@ -143,12 +143,12 @@ def test_query_count_does_not_grow_with_accounts(client_as, csm, page):
 
 # Every page: session + user (2) and the filter pickers: teams, CSMs, segments (3) = 5, plus:
 PINNED = {
-    # revenue summary + movement ids (2), 12 trend months (12), per CSM: books, ARR, health, overdue CTAs, owners
-    # (5), renewals by quarter (1)
-    "team": 5 + 2 + 12 + 5 + 1,
-    # revenue summary + movement ids (2), 12 trend months (12), health mix (1), 3 tiers (3), segments list (1) and
-    # one summary per segment (none here), renewals by quarter (1)
-    "portfolio": 5 + 2 + 12 + 1 + 3 + 1 + 1,
+    # revenue summary + movement ids (2), the 12-month trend from the ledger's snapshots (1), per CSM: books, ARR,
+    # health, overdue CTAs, owners (5), renewals by quarter (1)
+    "team": 5 + 2 + 1 + 5 + 1,
+    # revenue summary + movement ids (2), the 12-month trend (1), health mix (1), 3 tiers (3), segments list (1)
+    # and one summary per segment (none here), renewals by quarter (1)
+    "portfolio": 5 + 2 + 1 + 1 + 3 + 1 + 1,
     # the band rates: renewal events with their snapshot ids (1; the snapshots only when some exist), the contracts (1)
     "forecast": 5 + 2,
     # first starts per account (1), the MRR in force at each of the 12 month ends (12)
