@@ -248,13 +248,13 @@ def contract_amend(
     """Upgrade, downgrade or otherwise amend a contract from ``effective_date``: a new contract (``previous``
     = the old one) carries the changed terms from that day to the old end date (unless ``data`` says
     otherwise), and the old one stops counting that day (``cancelled_on``). Past days keep their MRR."""
+    _check_effective(user, effective_date)
     if not (contract.start_date <= effective_date <= contract.end_date):
         raise ValidationError({"effective_date": "The amendment must take effect within the contract's term."})
     if contract.cancelled_on is not None and contract.cancelled_on <= effective_date:
         raise ValidationError({"effective_date": "This contract no longer counts on that day."})
     if contract.status == ContractStatus.DRAFT:
         raise ValidationError("A draft contract is edited, not amended.")
-    _check_effective(user, effective_date)
     terms = _copy_terms(contract) | {"end_date": contract.end_date} | dict(data) | {"start_date": effective_date}
     new = _new_contract(account_id=contract.account_id, previous=contract, data=terms)
     before = copy.copy(contract)
@@ -310,11 +310,11 @@ def _cancel(contract: Contract, effective_date: dt.date, user: User | None, reas
 @transaction.atomic
 def contract_cancel(*, contract: Contract, effective_date: dt.date, user: User | None = None, reason: str = "") -> None:
     """Cancel a contract from ``effective_date`` (it counts until the day before). Dated, recorded."""
+    _check_effective(user, effective_date)
     if effective_date < contract.start_date:
         raise ValidationError({"effective_date": "A contract cannot be cancelled before it starts."})
     if contract.cancelled_on is not None and contract.cancelled_on <= effective_date:
         raise ValidationError({"effective_date": "This contract is already cancelled from an earlier day."})
-    _check_effective(user, effective_date)
     _cancel(contract, effective_date, user, reason)
     _contracts_changed([contract.account_id])
     timeline_record_contract(contract=contract, action="cancelled")

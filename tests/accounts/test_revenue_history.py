@@ -106,3 +106,18 @@ def test_api_amend_renew_cancel_churn_and_revisions(api_as, csm):
     churned = client.post(f"/api/v1/accounts/{account.pk}/churn/", {"churned_on": TODAY.isoformat(), "reason": "x"})
     assert churned.status_code == 200 and churned.json()["churned_on"] == TODAY.isoformat()
     assert account_mrr_on(day=TODAY, accounts=[account.pk]) == {}
+
+
+def test_contract_change_page_records_an_upgrade_and_refuses_other_roles(client, csm, viewer):
+    account = AccountFactory(owner=csm)
+    contract = _monthly(account, TODAY - dt.timedelta(days=30), TODAY + dt.timedelta(days=300))
+    url = f"/accounts/{account.pk}/contracts/{contract.pk}/change/"
+    client.force_login(viewer)
+    assert client.get(url).status_code == 403
+    client.force_login(csm)
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"action": "amend", "effective_date": TODAY.isoformat(), "recurring_amount": "180"})
+    assert response.status_code == 302
+    assert account_mrr_on(day=TODAY, accounts=[account.pk]) == {account.pk: Decimal("180.00")}
+    refused = client.post(url, {"action": "cancel", "effective_date": "2020-01-01"})
+    assert refused.status_code == 200 and b"Only admins" in refused.content
