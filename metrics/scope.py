@@ -179,6 +179,10 @@ def parse_filters(
             start, end = period_bounds(period, today)
         except ValueError as exc:
             raise ValidationError({"period": f"Unknown period {period!r}."}) from exc
+        # A period running now ends today: the days ahead would count contracts that merely end later in the
+        # period as churned before anyone had a chance to renew them.
+        if start <= today < end:
+            end = today
     flt = DashboardFilters(user=user, start=start, end=end, period=period, today=today)
     if raw := (params.get("team") or "").strip():
         flt.team = _pick(Team, raw, "team")

@@ -164,3 +164,18 @@ def test_pinned_query_count(client_as, csm, page, django_assert_num_queries):
     client = client_as("manager")
     with django_assert_num_queries(PINNED[page]):
         assert client.get(reverse(f"metrics:{page}")).status_code == 200
+
+
+def test_a_running_period_ends_today():
+    import datetime as dt
+
+    from metrics.scope import parse_filters
+
+    user = UserFactory(role=Role.ADMIN)
+    today = dt.date(2026, 11, 28)
+    flt = parse_filters(user, {"period": "this_quarter"}, today=today)
+    assert (flt.start, flt.end) == (dt.date(2026, 10, 1), today)
+    flt = parse_filters(user, {"period": "2026-Q3"}, today=today)
+    assert (flt.start, flt.end) == (dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    flt = parse_filters(user, {"start": "2026-11-01", "end": "2026-12-31"}, today=today)
+    assert flt.end == dt.date(2026, 12, 31)  # an explicit range is taken as asked
