@@ -26,6 +26,7 @@ from accounts.renewal_models import (
     RenewalCallChange,
     RenewalStage,
 )
+from accounts.services import account_churn, contract_renew
 from csp.modeling import apply_fields
 from csp.models import User
 
@@ -82,8 +83,6 @@ def renewal_set_stage(*, renewal: Renewal, stage: str, user: User, data: dict[st
     """Move a renewal to ``stage``. Signed creates the next contract (``data``: start_date, end_date, arr, seats
     override the defaults); churned closes the logo on ``data['churned_on']`` (default: the day after the contract
     ends) with ``data['reason']`` (required). A closed renewal does not move again."""
-    from accounts.services import account_churn, contract_renew
-
     data = data or {}
     if stage not in RenewalStage.values:
         raise ValidationError({"stage": f"Unknown stage {stage!r}."})
