@@ -71,3 +71,12 @@ def test_refresh_is_idempotent_and_scoped():
     ledger_refresh(account_ids=[acc["A"].id], today=D(2025, 6, 1))
     assert MrrMonth.objects.exclude(account=acc["A"]).count() == before
     assert MrrMonth.objects.filter(account=acc["A"]).count() == 12
+
+
+def test_deleting_an_account_removes_its_snapshots():
+    account = AccountFactory()
+    monthly(account, D(2025, 1, 1), D(2025, 3, 31), "100")
+    ledger_refresh(today=D(2025, 6, 1))
+    assert MrrMonth.objects.filter(account=account).count() == 3
+    services.account_delete(account=account)
+    assert not MrrMonth.objects.exists()
