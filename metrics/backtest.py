@@ -22,6 +22,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -127,9 +128,35 @@ def renewal_events(
     return events
 
 
-def _plus(expr, days: int) -> Cast:
-    """A date expression moved by whole days, kept a date (PostgreSQL's date + interval is a timestamp)."""
-    return Cast(ExpressionWrapper(expr + dt.timedelta(days=days), output_field=DateField()), DateField())
+class _ShiftDays(Func):
+    """A date moved by whole days, in the database's own date arithmetic (PostgreSQL ``date + integer``, SQLite
+    ``date(x, '+N days')``), so correlated subqueries stay cheap (Django's generic duration maths calls back into
+    Python on SQLite, once per row of every subquery)."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, days: int):
+        super().__init__(expression)
+        self.days = int(days)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(({sql}) + {self.days})", params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"date({sql}, '{self.days:+d} days')", params
+
+    def as_sql(self, compiler, connection, **extra):
+        expression = Cast(
+            ExpressionWrapper(self.source_expressions[0] + dt.timedelta(days=self.days), output_field=DateField()),
+            DateField(),
+        )
+        return compiler.compile(expression)
+
+
+def _plus(expr, days: int) -> _ShiftDays:
+    return _ShiftDays(expr, days)
 
 
 def _as_date(value) -> dt.date:
