@@ -7,8 +7,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Least
+from django.db import connection
+from django.db.models import Count, F, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Contract
@@ -37,15 +37,18 @@ def _contracts(accounts: QuerySet | None) -> QuerySet:
     return qs if ids is None else qs.filter(account_id__in=ids)
 
 
-def comparisons(*, end: dt.date, mrr_end: Decimal, accounts: QuerySet | None) -> dict[str, Any]:
-    """MoM, QoQ and YoY change of MRR at the period's end (one statement)."""
+def comparisons(*, start: dt.date, end: dt.date, mrr_end: Decimal, accounts: QuerySet | None) -> dict[str, Any]:
+    """MoM, QoQ and YoY change of MRR at the period's end, and the one-time fees of contracts starting in the
+    period (for the run rate), in one statement."""
     days = {"mom": shift_months(end, -1), "qoq": shift_months(end, -3), "yoy": shift_months(end, -12)}
-    totals: dict[str, Any] = {key: None for key in days}
+    totals: dict[str, Any] = {key: None for key in [*days, "fees"]}
     if not _is_empty(accounts):
+        booked = contract_counts_q() & Q(start_date__gte=start, start_date__lte=end)
         totals = _contracts(accounts).aggregate(
-            **{key: Sum("arr", filter=contract_in_force_q(day)) for key, day in days.items()}
+            fees=Sum("one_time_fees", filter=booked),
+            **{key: Sum("arr", filter=contract_in_force_q(day)) for key, day in days.items()},
         )
-    out = {}
+    out: dict[str, Any] = {"one_time_fees": f.money(_dec(totals["fees"]))}
     for key in days:
         previous = mrr_from_arr(_dec(totals[key]))
         out[f"{key}_pct"] = f.change_pct(mrr_end, previous)
@@ -92,27 +95,41 @@ def renewals(*, start: dt.date, end: dt.date, accounts: QuerySet | None, today: 
     """Contracts up for renewal in the period (ending in it; amended ones are replaced, not up): won when renewed
     by a successor starting after the end, lost when cancelled or ended unrenewed before today. Win/Loss Ratio and
     Gross Renewal Rate = ((renewal revenue renewed - expansion) ÷ revenue up for renewal) x 100."""
-    empty = {"up": 0, "won": 0, "lost": 0, "arr_up": None, "arr_kept": None}
+    empty: dict[str, Any] = {"up": 0, "won": 0, "lost": 0, "arr_up": None, "arr_kept": None}
     if not _is_empty(accounts):
-        renewal = Contract.objects.filter(previous=OuterRef("pk"), start_date__gt=OuterRef("end_date"))
-        amended = Contract.objects.filter(previous=OuterRef("pk"), start_date__lte=OuterRef("end_date"))
-        new_arr = Subquery(renewal.order_by("start_date").values("arr")[:1])
-        qs = (
+        # Per contract up for renewal, its successors joined once (LEFT JOIN + GROUP BY, no per-row subquery):
+        # renewed = a successor starting after the end; amended = one starting within the term.
+        after, within = Q(successors__start_date__gt=F("end_date")), Q(successors__start_date__lte=F("end_date"))
+        per_contract = (
             _contracts(accounts)
             .filter(contract_counts_q(), end_date__gte=start, end_date__lte=end)
+            .values("id", "arr", "cancelled_on", "end_date")
             .annotate(
-                renewed=Exists(renewal), amended=Exists(amended), kept=Least(Coalesce(new_arr, Value(ZERO)), "arr")
+                renewed=Count("successors__id", filter=after),
+                amended=Count("successors__id", filter=within),
+                new_arr=Min("successors__arr", filter=after),
             )
-            .filter(amended=False)
         )
-        lost = Q(renewed=False) & (Q(cancelled_on__isnull=False) | Q(end_date__lt=today))
-        empty = qs.aggregate(
-            up=Count("id"),
-            won=Count("id", filter=Q(renewed=True)),
-            lost=Count("id", filter=lost),
-            arr_up=Sum("arr", filter=Q(renewed=True) | lost),
-            arr_kept=Sum("kept", filter=Q(renewed=True)),
-        )
+        sql, params = per_contract.query.sql_with_params()
+        lost = f"t.renewed = 0 AND (t.cancelled_on IS NOT NULL OR t.end_date < '{today.isoformat()}')"
+        outer = f"""
+            SELECT COUNT(*),
+                   SUM(CASE WHEN t.renewed > 0 THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN {lost} THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN t.renewed > 0 OR ({lost}) THEN t.arr ELSE 0 END),
+                   SUM(CASE WHEN t.renewed = 0 THEN 0 WHEN t.new_arr < t.arr THEN t.new_arr ELSE t.arr END)
+            FROM ({sql}) t WHERE t.amended = 0
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(outer, params)
+            row = cursor.fetchone()
+        empty = {
+            "up": row[0] or 0,
+            "won": int(row[1] or 0),
+            "lost": int(row[2] or 0),
+            "arr_up": row[3],
+            "arr_kept": row[4],
+        }
     won, lost = empty["won"], empty["lost"]
     return {
         "renewals_up": empty["up"],
@@ -125,18 +142,11 @@ def renewals(*, start: dt.date, end: dt.date, accounts: QuerySet | None, today: 
     }
 
 
-def one_time_fees(*, start: dt.date, end: dt.date, accounts: QuerySet | None) -> Decimal:
-    if _is_empty(accounts):
-        return ZERO
-    qs = _contracts(accounts).filter(contract_counts_q(), start_date__gte=start, start_date__lte=end)
-    return _dec(qs.aggregate(total=Sum("one_time_fees"))["total"])
-
-
-def run_rate(*, start: dt.date, end: dt.date, mrr_end: Decimal, accounts: QuerySet | None) -> Decimal:
+def run_rate(*, start: dt.date, end: dt.date, mrr_end: Decimal, one_time_fees: Decimal) -> Decimal:
     """Annual Run Rate = revenue in period x # of periods in one year, the period taken as a month: MRR at the
     period's end plus the period's one-time fees per month, x 12 (includes one-time fees, unlike ARR)."""
     months = Decimal((end - start).days + 1) * 12 / Decimal(365)
-    fees_per_month = one_time_fees(start=start, end=end, accounts=accounts) / max(months, Decimal(1))
+    fees_per_month = one_time_fees / max(months, Decimal(1))
     return f.annual_run_rate(mrr_end + fees_per_month, Decimal(12))
 
 
@@ -165,8 +175,8 @@ def revenue_figures(
     today = today or timezone.localdate()
     start, end = summary["start"], summary["end"]
     ltv = f.ltv(summary["arr_end"] / 12, summary["customers_end"], summary["logos_churned"], summary["customers_start"])
-    out = comparisons(end=end, mrr_end=summary["mrr_end"], accounts=accounts)
-    out["run_rate"] = run_rate(start=start, end=end, mrr_end=summary["mrr_end"], accounts=accounts)
+    out = comparisons(start=start, end=end, mrr_end=summary["mrr_end"], accounts=accounts)
+    out["run_rate"] = run_rate(start=start, end=end, mrr_end=summary["mrr_end"], one_time_fees=out["one_time_fees"])
     out["ltv"] = ltv
     out.update(acquisition(start=start, end=end, ltv=ltv))
     out.update(bookings(start=start, end=end, accounts=accounts))

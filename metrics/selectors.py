@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models import Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account, Contract
@@ -21,11 +21,26 @@ MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churned")
 # The movement of one account between the period's first day (a0: ARR in force) and last day (a1).
 _MOVEMENT_SQL = {
     "new": "t.a0 = 0 AND t.a1 > 0",
-    "reactivation": "t.a0 = 0 AND t.a1 > 0 AND t.before > 0",
     "expansion": "t.a0 > 0 AND t.a1 > t.a0",
     "contraction": "t.a0 > 0 AND t.a1 > 0 AND t.a1 < t.a0",
     "churned": "t.a0 > 0 AND t.a1 = 0",
 }
+
+
+def _had_revenue_before_sql(start: dt.date) -> str:
+    """SQL: the account of row ``t`` had a counting contract on some day before ``start`` (reactivation). Only
+    evaluated for "new" accounts (CASE short-circuits), an index probe on (account, start_date) each. The date
+    is a date object's ISO text, not user input."""
+    return (
+        "EXISTS (SELECT 1 FROM accounts_contract p WHERE p.account_id = t.account_id "
+        f"AND p.start_date < '{start.isoformat()}' AND p.status <> 'draft' "
+        "AND NOT (p.status = 'cancelled' AND p.cancelled_on IS NULL) AND p.arr > 0 "
+        "AND (p.cancelled_on IS NULL OR p.cancelled_on > p.start_date))"
+    )
+
+
+def _movement_sql(start: dt.date) -> dict[str, str]:
+    return _MOVEMENT_SQL | {"reactivation": f"{_MOVEMENT_SQL['new']} AND {_had_revenue_before_sql(start)}"}
 
 
 def _dec(value: Any) -> Decimal:
@@ -44,27 +59,28 @@ def _account_ids(accounts: QuerySet | None) -> QuerySet | None:
 
 
 def per_account_arr(*, start: dt.date, end: dt.date, accounts: QuerySet | None = None) -> QuerySet:
-    """Per account with revenue: ``a0`` ARR in force on ``start``, ``a1`` on ``end``, ``before`` > 0 when it had
-    revenue on any day before ``start`` (reactivation). One GROUP BY over contracts (index account, start)."""
-    qs = Contract.objects.filter(contract_counts_q(), arr__gt=0, start_date__lte=end)
+    """Per account with revenue in the period: ``a0`` ARR in force on ``start``, ``a1`` on ``end``. One GROUP BY
+    over the contracts overlapping the period (only they can count on either day)."""
+    qs = Contract.objects.filter(contract_counts_q(), arr__gt=0, start_date__lte=end, end_date__gte=start).filter(
+        Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=start)
+    )
     ids = _account_ids(accounts)
     if ids is not None:
         qs = qs.filter(account_id__in=ids)
     zero = Value(ZERO)
-    had_before = Q(start_date__lt=start) & (Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=F("start_date")))
     return (
         qs.order_by()
         .values("account_id")
         .annotate(
             a0=Coalesce(Sum("arr", filter=contract_in_force_q(start)), zero),
             a1=Coalesce(Sum("arr", filter=contract_in_force_q(end)), zero),
-            before=Count("id", filter=had_before),
         )
     )
 
 
-def _summary_sql(inner: QuerySet) -> tuple[str, list]:
+def _summary_sql(inner: QuerySet, start: dt.date) -> tuple[str, list]:
     sql, params = inner.query.sql_with_params()
+    _MOVEMENT_SQL = _movement_sql(start)  # the table of this period, with its reactivation test
     cases = ",\n".join(
         [
             f"SUM(CASE WHEN {_MOVEMENT_SQL['new']} THEN t.a1 ELSE 0 END)",
@@ -91,7 +107,7 @@ def movement_totals(*, start: dt.date, end: dt.date, accounts: QuerySet | None =
     """ARR at both ends of the period, ARR per movement and customer counts of a scope (one statement)."""
     row: tuple = (None,) * 12
     if not _is_empty(accounts):
-        sql, params = _summary_sql(per_account_arr(start=start, end=end, accounts=accounts))
+        sql, params = _summary_sql(per_account_arr(start=start, end=end, accounts=accounts), start)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
@@ -110,19 +126,17 @@ def movement_account_ids(
     if _is_empty(accounts):
         return {k: [] for k in kinds}
     sql, params = per_account_arr(start=start, end=end, accounts=accounts).query.sql_with_params()
-    cases = " ".join(f"WHEN {_MOVEMENT_SQL[k]} THEN %s" for k in kinds if k != "reactivation")
+    kinds_sql = [k for k in kinds if k != "reactivation"] or ["new"]
+    cases = " ".join(f"WHEN {_MOVEMENT_SQL[k]} THEN %s" for k in kinds_sql)
+    reactivated = f"CASE WHEN {_movement_sql(start)['reactivation']} THEN 1 ELSE 0 END"
+    select = f"SELECT t.account_id, CASE {cases} ELSE NULL END, {reactivated} FROM ({sql}) t ORDER BY 1"
     result: dict[str, list[int]] = {k: [] for k in kinds}
-    select = f"SELECT t.account_id, CASE {cases} ELSE NULL END, t.before FROM ({sql}) t" if cases else ""
-    args = [k for k in kinds if k != "reactivation"] + list(params)
-    if not select:  # only reactivation asked: it is a subset of "new"
-        select = f"SELECT t.account_id, %s, t.before FROM ({sql}) t WHERE {_MOVEMENT_SQL['new']}"
-        args = ["new", *params]
     with connection.cursor() as cursor:
-        cursor.execute(select + " ORDER BY 1", args)
-        for account_id, kind, before in cursor.fetchall():
+        cursor.execute(select, [*kinds_sql, *params])
+        for account_id, kind, was_customer in cursor.fetchall():
             if kind in result:
                 result[kind].append(account_id)
-            if kind == "new" and before and "reactivation" in result:
+            if kind == "new" and was_customer and "reactivation" in result:
                 result["reactivation"].append(account_id)
     return result
 
@@ -190,7 +204,7 @@ def revenue_series(*, periods: list[tuple[dt.date, dt.date]], accounts: QuerySet
         id_sql, id_params = ids.query.sql_with_params()
         scope, params = f"AND r.account_id IN ({id_sql})", params + list(id_params)
     table = MrrMonth._meta.db_table
-    movement = {k: v.replace("t.before > 0", "1 = 0") for k, v in _MOVEMENT_SQL.items()}
+    movement = _MOVEMENT_SQL
     sql = f"""
         WITH p(idx, s, e) AS (VALUES {values})
         SELECT t.idx, SUM(t.a0), SUM(t.a1),
