@@ -57,6 +57,7 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=30, help="Timed requests per endpoint.")
         parser.add_argument("--rounds", type=int, default=3, help="Timed rounds of refresh vs plain SQL.")
         parser.add_argument("--reuse", action="store_true", help="Keep the bench data already loaded.")
+        parser.add_argument("--skip-ledger", action="store_true", help="Time only the HTTP endpoints.")
         parser.add_argument("--cleanup", action="store_true", help="Remove the bench data at the end.")
         parser.add_argument("--seed", type=int, default=1)
 
@@ -72,7 +73,8 @@ class Command(BaseCommand):
         n_acc = Account.objects.filter(external_id__startswith="BENCH-").count()
         n_con = Contract.objects.filter(account__external_id__startswith="BENCH-").count()
         self.stdout.write(f"data: {n_acc} accounts, {n_con} contracts, {len(ledger_months(today))} ledger months")
-        self._bench_ledger(opts["rounds"], today)
+        if not opts["skip_ledger"]:
+            self._bench_ledger(opts["rounds"], today)
         self._bench_http(opts["requests"], today)
         if opts["cleanup"]:
             self._clear()
