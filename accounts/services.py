@@ -25,10 +25,9 @@ from accounts.models import (
 )
 from accounts.revenue_signals import revenue_changed_on_commit
 from accounts.selectors import contract_in_force_q
+from accounts.signals import account_changed_on_commit, contract_changed
 from csp.modeling import apply_fields
 from csp.models import Role, User
-from events.signals import account_changed_on_commit
-from timeline.services import timeline_record_contract
 
 ACCOUNT_FIELDS = frozenset(
     {
@@ -141,7 +140,7 @@ def contract_create(*, account: Account, data: dict[str, Any]) -> Contract:
     contract.arr = _contract_arr(contract)
     contract.save()
     _contracts_changed([account.id])
-    timeline_record_contract(contract=contract, action="created")
+    contract_changed.send(sender=Contract, contract=contract, action="created")
     return contract
 
 
@@ -211,7 +210,7 @@ def contract_update(*, contract: Contract, data: dict[str, Any], user: User | No
     contract.save()
     _record_revisions(contract, before, user)
     _contracts_changed([contract.account_id])
-    timeline_record_contract(contract=contract, action="updated")
+    contract_changed.send(sender=Contract, contract=contract, action="updated")
     return contract
 
 
@@ -263,7 +262,7 @@ def contract_amend(
     contract.save(update_fields=["cancelled_on", "status", "updated_at"])
     _record_revisions(contract, before, user, note=f"amended by contract #{new.pk}")
     _contracts_changed([contract.account_id])
-    timeline_record_contract(contract=new, action="amended")
+    contract_changed.send(sender=Contract, contract=new, action="amended")
     return new
 
 
@@ -295,7 +294,7 @@ def contract_renew(*, contract: Contract, data: dict[str, Any], user: User | Non
     terms = _copy_terms(contract) | {"end_date": _next_term_end(contract, start)} | data | {"start_date": start}
     new = _new_contract(account_id=contract.account_id, previous=contract, data=terms)
     _contracts_changed([contract.account_id])
-    timeline_record_contract(contract=new, action="renewed")
+    contract_changed.send(sender=Contract, contract=new, action="renewed")
     return new
 
 
@@ -317,7 +316,7 @@ def contract_cancel(*, contract: Contract, effective_date: dt.date, user: User |
         raise ValidationError({"effective_date": "This contract is already cancelled from an earlier day."})
     _cancel(contract, effective_date, user, reason)
     _contracts_changed([contract.account_id])
-    timeline_record_contract(contract=contract, action="cancelled")
+    contract_changed.send(sender=Contract, contract=contract, action="cancelled")
 
 
 @transaction.atomic
@@ -348,7 +347,7 @@ def contract_delete(*, contract: Contract, user: User | None = None) -> None:
     if not _is_admin(user) and _past_footprint(contract, timezone.localdate()) is not None:
         raise ValidationError("This contract is part of past revenue; cancel it instead (only admins delete it).")
     account_id = contract.account_id
-    timeline_record_contract(contract=contract, action="deleted")
+    contract_changed.send(sender=Contract, contract=contract, action="deleted")
     contract.delete()
     _contracts_changed([account_id])
 
