@@ -52,12 +52,10 @@ def _dec(value: Any) -> Decimal:
     return Decimal(repr(value)).quantize(CENT) if isinstance(value, float) else Decimal(value)
 
 
-def _account_ids(accounts: QuerySet | None) -> QuerySet | list | None:
+def _account_ids(accounts: QuerySet | None) -> QuerySet | None:
     # None: every account, no filter at all (an unfiltered Account queryset is the same scope, cheaper as None).
     if accounts is None or (accounts.model is Account and not accounts.query.where):
         return None
-    if getattr(accounts, "ledger_ids", None) is not None:  # a scope read once (metrics.api.views.scoped_ids)
-        return accounts.ledger_ids
     return accounts.order_by().values("id") if accounts.model is Account else accounts
 
 
@@ -203,9 +201,7 @@ def revenue_series(*, periods: list[tuple[dt.date, dt.date]], accounts: QuerySet
         params += [index, first.replace(day=1), last.replace(day=1)]
     scope = ""
     ids = None if _is_empty(accounts) else _account_ids(accounts)
-    if isinstance(ids, list):
-        scope, params = f"AND r.account_id IN ({', '.join(['%s'] * len(ids))})", params + ids
-    elif ids is not None:
+    if ids is not None:
         id_sql, id_params = ids.query.sql_with_params()
         scope, params = f"AND r.account_id IN ({id_sql})", params + list(id_params)
     table = MrrMonth._meta.db_table

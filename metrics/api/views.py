@@ -35,25 +35,6 @@ def parse(request) -> scope.DashboardFilters:
     return scope.parse_filters(request.user, params)
 
 
-# A scope this small is read once and passed as ids: each statement then probes the (account, start_date) index
-# instead of re-evaluating the scope's joins; a larger one stays a subquery (bounded parameter lists).
-MATERIALIZE_UP_TO = 10_000
-
-
-def scoped_ids(accounts):
-    """The scope as a list-backed queryset when small (one query), else unchanged; unfiltered -> unchanged."""
-    if not accounts.query.where:
-        return accounts
-    ids = list(accounts.order_by().values_list("id", flat=True)[: MATERIALIZE_UP_TO + 1])
-    if len(ids) > MATERIALIZE_UP_TO:
-        return accounts
-    if not ids:
-        return Account.objects.none()
-    scoped = Account.objects.filter(pk__in=ids)
-    scoped.ledger_ids = ids  # read by metrics.selectors._account_ids
-    return scoped
-
-
 def _query(request, **extra: str) -> str:
     params = {k: request.query_params[k] for k in FILTER_PARAMS if request.query_params.get(k)}
     return urlencode(params | extra)
@@ -78,7 +59,7 @@ class RevenueView(APIView):
 
     def get(self, request):
         flt = parse(request)
-        accounts = scoped_ids(flt.accounts())
+        accounts = flt.accounts()
         summary = revenue_summary(start=flt.start, end=flt.end, accounts=accounts, with_movements=False)
         data = summary | revenue_figures(summary=summary, accounts=accounts, today=flt.today)
         base = request.build_absolute_uri(reverse("metrics-api:revenue-accounts"))
