@@ -122,6 +122,6 @@ def test_htmx_filter_and_board_stage_change(people, page, login):
     card = page.get_by_test_id("column-not_started").get_by_test_id("renewal-card").first
     with page.expect_response(lambda r: "/stage/" in r.url):
         card.get_by_test_id("stage-select").select_option("verbal_yes")
-    page.get_by_test_id("column-verbal_yes").get_by_text("Renewing Co").wait_for()
+    page.get_by_test_id("column-verbal_yes").get_by_role("link", name="Renewing Co").wait_for()
     assert Renewal.objects.get().stage == "verbal_yes"
     assert errors == []
