@@ -42,11 +42,12 @@ class ContractForm(forms.ModelForm):
         model = Contract
         fields = [
             "name", "external_id", "start_date", "end_date", "recurring_amount", "billing_period",
-            "one_time_fees", "seats", "auto_renew", "status",
+            "one_time_fees", "seats", "auto_renew", "status", "cancelled_on",
         ]  # fmt: skip
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "end_date": forms.DateInput(attrs={"type": "date"}),
+            "cancelled_on": forms.DateInput(attrs={"type": "date"}),
         }
 
 
@@ -62,3 +63,31 @@ class TeamMemberForm(forms.Form):
 class ReassignForm(forms.Form):
     accounts = forms.ModelMultipleChoiceField(queryset=Account.objects.all())
     owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
+
+
+class ContractChangeForm(forms.Form):
+    """Record a revenue change of a contract without rewriting its past: an upgrade/downgrade from a date (a new
+    contract), a renewal, or a dated cancellation (accounts.services.contract_amend/renew/cancel)."""
+
+    ACTIONS = [("amend", "Upgrade or downgrade from a date"), ("renew", "Renew"), ("cancel", "Cancel from a date")]
+    action = forms.ChoiceField(choices=ACTIONS)
+    effective_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Amendments and cancellations."
+    )
+    recurring_amount = forms.DecimalField(
+        required=False, max_digits=14, decimal_places=2, min_value=0, help_text="New amount per billing period."
+    )
+    seats = forms.IntegerField(required=False, min_value=0)
+    end_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Renewals: defaults to the same term."
+    )
+    reason = forms.CharField(required=False, max_length=200)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") in ("amend", "cancel") and not data.get("effective_date"):
+            self.add_error("effective_date", "Give the date the change takes effect.")
+        return data
+
+    def terms(self) -> dict:
+        return {k: self.cleaned_data[k] for k in ("recurring_amount", "seats", "end_date") if self.cleaned_data.get(k)}

@@ -1,11 +1,12 @@
 """Reads of accounts: querysets with their joins and prefetches applied, so lists run a fixed number of queries."""
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Case, CharField, Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 
-from accounts.models import Account, AccountTeamMember, Contact, Contract, ContractStatus
+from accounts.models import Account, AccountTeamMember, Contact, Contract, ContractRevision, ContractStatus
 from csp.models import Role, User
 
 SCOPES = ("mine", "team", "all")
@@ -95,14 +96,50 @@ def contract_list() -> QuerySet[Contract]:
     return Contract.objects.select_related("account")
 
 
-def contract_in_force_q(day: dt.date, prefix: str = "") -> Q:
-    """The contracts in force on ``day``: from start to end date, unless a draft or cancelled (an expired
-    contract was in force during its term). Seats (license utilization) and ARR as of a day count these.
-    (The revenue ledger's definition, with dated cancellations, replaces this one when it lands.)"""
-    return Q(
-        **{
-            f"{prefix}status__in": [ContractStatus.ACTIVE, ContractStatus.EXPIRED],
-            f"{prefix}start_date__lte": day,
-            f"{prefix}end_date__gte": day,
-        }
+# --- Revenue in force: the one definition of MRR on a day (issue 11, docs/metrics.md) -------------------------
+CENT = Decimal("0.01")
+
+
+def contract_counts_q(prefix: str = "") -> Q:
+    """Contracts that ever count toward MRR: not drafts, and a cancelled contract only with its effective date
+    (a cancelled contract without ``cancelled_on`` never counts)."""
+    return ~Q(**{f"{prefix}status": ContractStatus.DRAFT}) & (
+        Q(**{f"{prefix}cancelled_on__isnull": False}) | ~Q(**{f"{prefix}status": ContractStatus.CANCELLED})
     )
+
+
+def contract_in_force_q(day: dt.date, prefix: str = "") -> Q:
+    """Contracts counting toward MRR on ``day``: ``start_date <= day <= end_date``, not a draft, and not
+    cancelled on or before ``day`` (``day < cancelled_on``)."""
+    return (
+        contract_counts_q(prefix)
+        & Q(**{f"{prefix}start_date__lte": day, f"{prefix}end_date__gte": day})
+        & (Q(**{f"{prefix}cancelled_on__isnull": True}) | Q(**{f"{prefix}cancelled_on__gt": day}))
+    )
+
+
+def mrr_from_arr(arr: Decimal | None) -> Decimal:
+    """MRR = ARR / 12 (glossary ARR = MRR x 12). The ledger sums the exact annualised amounts (a monthly
+    contract counts recurring_amount x 12, a yearly one recurring_amount; one-time fees never) and divides
+    once, so totals never drift by rounded cents."""
+    return ((arr or Decimal("0")) / 12).quantize(CENT)
+
+
+def account_arr_on(*, day: dt.date, accounts: Iterable[int] | QuerySet | None = None) -> dict[int, Decimal]:
+    """Annualised recurring revenue in force on ``day`` per account with any (one GROUP BY query)."""
+    qs = Contract.objects.filter(contract_in_force_q(day), arr__gt=0)
+    if accounts is not None:
+        qs = qs.filter(account_id__in=accounts if isinstance(accounts, QuerySet) else list(accounts))
+    rows = qs.order_by().values("account_id").annotate(total=Sum("arr")).values_list("account_id", "total")
+    return dict(rows)
+
+
+def account_mrr_on(*, day: dt.date, accounts: Iterable[int] | QuerySet | None = None) -> dict[int, Decimal]:
+    """MRR in force on ``day`` per account (accounts with none are absent): the sum of the monthly amounts of
+    the contracts counting that day (``contract_in_force_q``). ``accounts``: ids or an id queryset."""
+    return {account_id: mrr_from_arr(arr) for account_id, arr in account_arr_on(day=day, accounts=accounts).items()}
+
+
+def contract_revision_list(*, contract_id: int) -> QuerySet:
+    """Recorded changes of one contract, newest first, with who made them."""
+    return ContractRevision.objects.filter(contract_id=contract_id).select_related("changed_by")

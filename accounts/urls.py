@@ -17,5 +17,6 @@ urlpatterns = [
     path("<int:pk>/contacts/<int:contact_id>/delete/", views.contact_delete, name="contact_delete"),
     path("<int:pk>/contracts/new/", views.contract_edit, name="contract_create"),
     path("<int:pk>/contracts/<int:contract_id>/", views.contract_edit, name="contract_edit"),
+    path("<int:pk>/contracts/<int:contract_id>/change/", views.contract_change, name="contract_change"),
     path("<int:pk>/contracts/<int:contract_id>/delete/", views.contract_delete, name="contract_delete"),
 ]

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import policies, selectors, services
 from accounts.filters import AccountFilter
-from accounts.forms import AccountForm, ContactForm, ContractForm, ReassignForm, TeamMemberForm
+from accounts.forms import AccountForm, ContactForm, ContractChangeForm, ContractForm, ReassignForm, TeamMemberForm
 from accounts.models import Account, Contact, Contract
 from csp.models import Role, User
 from csp.roles import managed_user_ids
@@ -195,9 +195,38 @@ def contract_edit(request, pk: int, contract_id: int | None = None):
     return _child_form(
         request, pk, Contract, ContractForm, contract_id,
         lambda account, data: services.contract_create(account=account, data=data),
-        lambda contract, data: services.contract_update(contract=contract, data=data),
+        lambda contract, data: services.contract_update(contract=contract, data=data, user=request.user),
         "contract",
     )  # fmt: skip
+
+
+@login_required
+def contract_change(request, pk: int, contract_id: int):
+    """Upgrade/downgrade, renew or cancel a contract as dated history (the services refuse past dates to
+    non-admins; every change is recorded)."""
+    account = _editable_account(request, pk)
+    contract = get_object_or_404(Contract, pk=contract_id, account=account)
+    form = ContractChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action, data = form.cleaned_data["action"], form.cleaned_data
+        try:
+            if action == "amend":
+                services.contract_amend(
+                    contract=contract, effective_date=data["effective_date"], data=form.terms(), user=request.user
+                )
+            elif action == "renew":
+                services.contract_renew(contract=contract, data=form.terms(), user=request.user)
+            else:
+                services.contract_cancel(
+                    contract=contract, effective_date=data["effective_date"], reason=data["reason"], user=request.user
+                )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Contract change recorded.")
+            return redirect("accounts:detail", pk=pk)
+    title = f"Change {contract} of {account.name}"
+    return render(request, "accounts/form.html", {"form": form, "title": title, "account": account})
 
 
 @login_required
@@ -213,6 +242,11 @@ def contact_delete(request, pk: int, contact_id: int):
 @require_POST
 def contract_delete(request, pk: int, contract_id: int):
     account = _editable_account(request, pk)
-    services.contract_delete(contract=get_object_or_404(Contract, pk=contract_id, account=account))
-    messages.success(request, "Contract removed.")
+    try:
+        contract = get_object_or_404(Contract, pk=contract_id, account=account)
+        services.contract_delete(contract=contract, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Contract removed.")
     return redirect("accounts:detail", pk=pk)

@@ -28,6 +28,16 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.contracts_expire",
         "schedule": crontab(hour=1, minute=5),
     },
+    # Renewals open by themselves RENEWAL_OPEN_DAYS before their contract ends (idempotent).
+    "renewals-open-daily": {
+        "task": "accounts.tasks.renewals_open_due",
+        "schedule": crontab(hour=1, minute=20),
+    },
+    # Revenue ledger: rebuild every account's monthly MRR snapshots after the nightly contract expiry.
+    "metrics-ledger-refresh-nightly": {
+        "task": "metrics.tasks.ledger_refresh_all",
+        "schedule": crontab(hour=1, minute=35),
+    },
     # Every account rescored once a day, so day-based measures (days since activity, to renewal) move on.
     "health-recompute-nightly": {
         "task": "health.tasks.health_recompute_all",

@@ -8,6 +8,8 @@ from csp.models import Role
 NAV_ITEMS = [
     ("Accounts", "accounts:list", None),
     ("CTAs", "playbooks:cockpit", None),
+    ("Dashboards", "metrics:index", None),
+    ("Renewals", "metrics:renewals", None),
     ("Playbooks", "playbooks:playbook_list", {Role.ADMIN}),
     ("Segments", "segments:list", {Role.ADMIN}),
     ("Triggers", "triggers:list", {Role.ADMIN}),

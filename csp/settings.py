@@ -244,6 +244,8 @@ CSP_EMBEDDED_BROKER_DIR = "" if REDIS_URL else env.str("CSP_EMBEDDED_BROKER_DIR"
 if CSP_EMBEDDED_BROKER_DIR and not (DEBUG or TESTING):
     raise ImproperlyConfigured("The embedded broker is for DEBUG (make run) and tests; production sets REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or ("cspfs://" if CSP_EMBEDDED_BROKER_DIR else "memory://")
+# Days before a contract ends when its renewal opens on the renewals board (accounts.renewals).
+RENEWAL_OPEN_DAYS = env.int("RENEWAL_OPEN_DAYS", default=120)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or CSP_EMBEDDED_BROKER_DIR)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -281,6 +283,12 @@ if CSP_EMBEDDED_BROKER_DIR:
     for _folder in ("messages", "control"):
         (Path(CSP_EMBEDDED_BROKER_DIR) / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TIMEZONE = TIME_ZONE
+# Queues (issue 10): ``ingest`` usage refresh and sweep, ``default`` triggers/CTAs/notifications, ``long``
+# history recomputes, imports, survey sends and the metrics ledger refresh.
+CELERY_TASK_ROUTES = {
+    "metrics.tasks.ledger_refresh_accounts": {"queue": "long"},
+    "metrics.tasks.ledger_refresh_all": {"queue": "long"},
+}
 
 LOGGING = {
     "version": 1,

@@ -32,6 +32,8 @@ api_v1 = [
     path("", include("segments.api.urls")),
     path("", include("triggers.api.urls")),
     path("", include("surveys.api.urls")),
+    path("", include(("metrics.api.urls", "metrics-api"))),
+    path("", include("accounts.api.renewals")),
 ]
 
 urlpatterns = [
@@ -50,6 +52,7 @@ urlpatterns = [
     path("health/", include("health.urls")),
     path("segments/", include("segments.urls")),
     path("", include("triggers.urls")),
+    path("", include("metrics.urls")),
     path("", include("notifications.urls")),
     path("", include("surveys.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
