@@ -1,5 +1,7 @@
 """Reads of accounts: querysets with their joins and prefetches applied, so lists run a fixed number of queries."""
 
+import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
@@ -62,3 +64,30 @@ def contact_list() -> QuerySet[Contact]:
 
 def contract_list() -> QuerySet[Contract]:
     return Contract.objects.select_related("account")
+
+
+def upcoming_renewals(*, owner_ids: Iterable[int], today: dt.date, days: int = 90) -> QuerySet[Account]:
+    """Active accounts of these owners whose next renewal falls within ``days`` days from ``today``, soonest
+    first. Reads ``Account.next_renewal_date``, the one stored definition of the next renewal."""
+    return (
+        Account.objects.select_related("owner", "health", "health__override")
+        .filter(owner_id__in=owner_ids, status="active")
+        .filter(next_renewal_date__gte=today, next_renewal_date__lte=today + dt.timedelta(days=days))
+        .order_by("next_renewal_date", "name")
+    )
+
+
+def account_scope_q(*, user: User, scope: str, prefix: str = "") -> Q:
+    """Q restricting rows to a book, for accounts (``prefix=""``) or rows of an account (``prefix="account__"``):
+    ``mine`` = accounts the user owns or is on the account team of; ``team`` = as ``account_list``; ``all``."""
+    if scope == "mine":
+        on_team = AccountTeamMember.objects.filter(user=user).values("account_id")
+        id_field = "id" if not prefix else prefix.replace("__", "_") + "id"  # "account__" -> "account_id"
+        return Q(**{f"{prefix}owner": user}) | Q(**{f"{id_field}__in": on_team})
+    if scope == "team":
+        if user.role == Role.MANAGER:
+            return Q(**{f"{prefix}owner__team__manager": user}) | Q(**{f"{prefix}owner": user})
+        if user.team_id:
+            return Q(**{f"{prefix}owner__team_id": user.team_id})
+        return Q(**{f"{prefix}owner": user})
+    return Q()

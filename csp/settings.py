@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "triggers",
     "surveys",
     "metrics",
+    "search",
+    "home",
     "demo",
 ]
 

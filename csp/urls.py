@@ -30,10 +30,12 @@ api_v1 = [
     path("", include("health.api.urls")),
     path("", include("segments.api.urls")),
     path("", include("triggers.api.urls")),
+    path("", include("search.api.urls")),
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("home.urls")),
+    path("", include("search.urls")),
     path("", include(app_urls)),
     path("accounts/", include("accounts.urls")),
     path("", include("timeline.urls")),
