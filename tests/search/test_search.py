@@ -81,7 +81,7 @@ def test_dropdown_and_page(client_as, world):
     client = client_as("csm")
     dropdown = client.get(reverse("search:results"), {"q": "acme"}, HTTP_HX_REQUEST="true")
     assert dropdown.status_code == 200
-    assert [t.name for t in dropdown.templates][0] == "search/_dropdown.html"
+    assert dropdown.templates[0].name == "search/_dropdown.html"
     body = dropdown.content.decode()
     assert reverse("accounts:detail", args=[world["mine"].pk]) in body
     assert "Acme Foreign" not in body
