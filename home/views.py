@@ -2,14 +2,16 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.models import Account
 from accounts.policies import can_edit_account
 from csp.models import Role
 from home import selectors
+from home.overview import account_overview as account_overview_data
 from home.selectors import TaskLine
 from playbooks import policies as cta_policies
 from playbooks import services as cta_services
@@ -86,3 +88,13 @@ def plan_task_done(request, task_id: int):
         return redirect("home")
     line = TaskLine("plan", task, task.title, task.due_date, task.plan.account, task.plan.name, task.owner)
     return render(request, "home/_task_line.html", {"line": line, "today": timezone.localdate()})
+
+
+@login_required
+def account_overview(request, pk: int):
+    """htmx: the account page's Overview panel (every role reads every account)."""
+    try:
+        context = account_overview_data(account_id=pk, today=timezone.localdate())
+    except Account.DoesNotExist as exc:
+        raise Http404("No such account") from exc
+    return render(request, "home/_account_overview.html", context)
