@@ -57,9 +57,9 @@ def account_overview(*, account_id: int, today: dt.date) -> dict[str, Any]:
         )[:ROWS]
     )
     entries = list(
-        TimelineEntry.objects.filter(account_id=account_id).select_related("actor").order_by("-occurred_at", "-id")[
-            :ROWS
-        ]
+        TimelineEntry.objects.filter(account_id=account_id)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")[:ROWS]
     )
     renewal_in = (account.next_renewal_date - today).days if account.next_renewal_date else None
     return {

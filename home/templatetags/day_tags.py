@@ -28,9 +28,8 @@ def sparkline(values, width: int = 160, height: int = 32, low=None, high=None, l
         run.append(f"{i * step:.1f},{y:.1f}")
     if run:
         runs.append(run)
-    lines = format_html_join(
-        "", '<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{}"/>', ((" ".join(r),) for r in runs)
-    )
+    polyline = '<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{}"/>'
+    lines = format_html_join("", polyline, ((" ".join(r),) for r in runs))
     return format_html(
         '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg>',
         width, height, width, height, label, lines,
