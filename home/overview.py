@@ -22,6 +22,15 @@ def daily_series(pairs: list[tuple[dt.date, float | None]], *, first: dt.date, d
     return [by_day.get(first + dt.timedelta(days=i)) for i in range(days)]
 
 
+def forward_filled(series: list[float | None]) -> list[float | None]:
+    """A score holds until the next one (no snapshot on a day means nothing changed that day)."""
+    out, last = [], None
+    for value in series:
+        last = value if value is not None else last
+        out.append(last)
+    return out
+
+
 def account_overview(*, account_id: int, today: dt.date) -> dict[str, Any]:
     """Health with its 90-day trend, open CTAs, last touchpoint, daily active users over 90 days, renewal and ARR,
     key contacts and the latest timeline lines (8 queries). Raises ``Account.DoesNotExist``."""
@@ -31,7 +40,8 @@ def account_overview(*, account_id: int, today: dt.date) -> dict[str, Any]:
     scores = HealthSnapshot.objects.filter(account_id=account_id, as_of__gte=first, as_of__lte=today).order_by(
         "as_of", "computed_at", "id"
     )
-    health_series = daily_series(list(scores.values_list("as_of", "score")), first=first, days=SPARK_DAYS)
+    score_pairs = list(scores.values_list("as_of", "score"))
+    health_series = forward_filled(daily_series(score_pairs, first=first, days=SPARK_DAYS))
     open_ctas = list(
         CTA.objects.filter(account_id=account_id)
         .exclude(status=CTAStatus.CLOSED)

@@ -20,6 +20,7 @@ RENEWAL_DAYS = 90
 HEALTH_WINDOW_DAYS = 7
 GOING_DARK_DAYS = 30  # the going-dark page's default
 LIMIT = 25  # rows per section; each section links to its full list
+DARK_ROWS = 10  # the going-dark list is long in most books: the top of it, and a link to the page
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def due_ctas(*, owner_ids: list[int], today: dt.date) -> dict[str, Any]:
         .annotate(priority_rank=priority_rank())
         .order_by("due_date", "priority_rank", "id")[:LIMIT]
     )
-    return {"rows": rows, "total": counts["total"], "overdue": counts["overdue"]}
+    return {"rows": rows, "total": counts["total"], "overdue": counts["overdue"], "more": counts["total"] - len(rows)}
 
 
 def due_tasks(*, owner_ids: list[int], today: dt.date) -> list[TaskLine]:
@@ -92,8 +93,9 @@ def due_tasks(*, owner_ids: list[int], today: dt.date) -> list[TaskLine]:
 
 
 def my_day(*, user: User, scope: DayScope, today: dt.date) -> dict[str, Any]:
-    """Everything "My day" lists for ``scope`` (8 queries, whatever the number of rows)."""
+    """Everything "My day" lists for ``scope`` (7 queries, whatever the number of rows)."""
     ids = scope.owner_ids
+    dark = list(going_dark(user=user, scope="all", days=GOING_DARK_DAYS).filter(owner_id__in=ids)[: DARK_ROWS + 1])
     return {
         "ctas": due_ctas(owner_ids=ids, today=today),
         "tasks": due_tasks(owner_ids=ids, today=today),
@@ -101,5 +103,6 @@ def my_day(*, user: User, scope: DayScope, today: dt.date) -> dict[str, Any]:
         "health_changes": list(
             band_changes(owner_ids=ids, since=today - dt.timedelta(days=HEALTH_WINDOW_DAYS))[:LIMIT]
         ),
-        "going_dark": list(going_dark(user=user, scope="all", days=GOING_DARK_DAYS).filter(owner_id__in=ids)[:LIMIT]),
+        "going_dark": dark[:DARK_ROWS],
+        "going_dark_more": len(dark) > DARK_ROWS,
     }

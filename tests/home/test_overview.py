@@ -91,4 +91,5 @@ def test_sparkline_gaps_scale_and_empty():
     assert sparkline([None, None]) == ""
     svg = sparkline([0, None, 50, 100], width=30, height=10, low=0, high=100)
     assert svg.count("<polyline") == 2
-    assert 'points="0.0,8.0"' in svg and "20.0,5.0 30.0,2.0" in svg
+    assert 'points="2.0,8.0"' in svg and "19.3,5.0 28.0,2.0" in svg
+    assert '<circle cx="28.0" cy="2.0"' in svg
