@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
 
 from accounts.models import Account, AccountTeamMember, Contact, Contract
 from csp.models import Role, User
@@ -91,3 +91,15 @@ def account_scope_q(*, user: User, scope: str, prefix: str = "") -> Q:
             return Q(**{f"{prefix}owner__team_id": user.team_id})
         return Q(**{f"{prefix}owner": user})
     return Q()
+
+
+def account_picker(*, q: str, exclude: str | int | None = None, limit: int = 20) -> list[dict]:
+    """Accounts whose name or domain contains ``q``, names starting with it first (one query)."""
+    q = (q or "").strip()[:100]
+    if not q:
+        return []
+    qs = Account.objects.filter(Q(name__icontains=q) | Q(domain__icontains=q))
+    if str(exclude or "").isdigit():
+        qs = qs.exclude(pk=int(exclude))
+    starts = Case(When(name__istartswith=q, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(qs.annotate(starts=starts).order_by("starts", "name", "id").values("id", "name", "domain")[:limit])

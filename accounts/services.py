@@ -10,6 +10,7 @@ from django.db.models import DecimalField, Min, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.custom_fields import custom_field_values_clean
 from accounts.models import (
     Account,
     AccountTeamMember,
@@ -17,6 +18,7 @@ from accounts.models import (
     Contact,
     Contract,
     ContractStatus,
+    CustomFieldDefinition,
 )
 from csp.modeling import apply_fields
 from csp.models import User
@@ -48,6 +50,7 @@ def account_create(*, data: dict[str, Any]) -> Account:
     """Create an account after full model validation (unique external id, hierarchy, choices)."""
     data = dict(data)
     _blank_to_none(data, "external_id")
+    data["custom_fields"] = custom_field_values_clean(data.get("custom_fields"))
     account = Account()
     apply_fields(account, data, ACCOUNT_FIELDS)
     account.full_clean()
@@ -60,6 +63,8 @@ def account_update(*, account: Account, data: dict[str, Any]) -> Account:
     """Update the given fields of an account; ARR and renewal date stay derived from contracts."""
     data = dict(data)
     _blank_to_none(data, "external_id")
+    if "custom_fields" in data:
+        data["custom_fields"] = custom_field_values_clean(data["custom_fields"])
     apply_fields(account, data, ACCOUNT_FIELDS)
     account.full_clean()
     account.save()
@@ -196,3 +201,27 @@ def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
 def contact_delete(*, contact: Contact) -> None:
     """Remove a contact."""
     contact.delete()
+
+
+CUSTOM_FIELD_DEFINITION_FIELDS = frozenset(
+    {"key", "label", "field_type", "choices", "required", "help_text", "position", "is_active"}
+)
+
+
+@transaction.atomic
+def custom_field_definition_save(*, definition: CustomFieldDefinition | None = None, data: dict[str, Any]):
+    """Create (no ``definition``) or change a typed account field. Its values on accounts are left as they are."""
+    definition = definition or CustomFieldDefinition()
+    data = dict(data)
+    if isinstance(data.get("choices"), list):
+        data["choices"] = [str(c).strip() for c in data["choices"] if str(c).strip()]
+    apply_fields(definition, data, CUSTOM_FIELD_DEFINITION_FIELDS)
+    definition.full_clean()
+    definition.save()
+    return definition
+
+
+@transaction.atomic
+def custom_field_definition_delete(*, definition: CustomFieldDefinition) -> None:
+    """Forget a definition; the values stay on the accounts as untyped custom fields."""
+    definition.delete()
