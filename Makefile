@@ -28,6 +28,7 @@ test: install
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache  # the layer contract in .importlinter (docs/architecture.md)
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

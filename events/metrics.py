@@ -18,8 +18,8 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, F, Max, Sum, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import Count, F, FloatField, Max, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 
 from accounts.models import Contact, Contract, ContractStatus
 from events.models import AccountDailyEvent, AccountDailyUser, Event, KeyFeature
@@ -144,3 +144,37 @@ def usage_summary(*, account_id: int, today: dt.date, days: int = 90) -> dict[st
         "features": feature_adoption(account_id=account_id, today=today, mau=last["mau"]),
         "contacts": contacts_last_seen(account_id=account_id),
     }
+
+
+# --- the same figures for many accounts at once (correlated subqueries) -----------------------------------
+
+
+def seats_subquery() -> Subquery:
+    """Seats of the account's active contracts."""
+    return Subquery(
+        Contract.objects.filter(account=OuterRef("pk"), status=ContractStatus.ACTIVE)
+        .order_by()
+        .values("account")
+        .annotate(n=Sum("seats"))
+        .values("n")
+    )
+
+
+def active_users_subquery(*, first: dt.date, last: dt.date) -> Subquery:
+    """Distinct user keys active for the account between two days (inclusive), from the daily rollup."""
+    return Subquery(
+        AccountDailyUser.objects.filter(account=OuterRef("pk"), day__gte=first, day__lte=last)
+        .order_by()
+        .values("account")
+        .annotate(n=Count("user_key", distinct=True))
+        .values("n")
+    )
+
+
+def annotate_license_utilization(qs: QuerySet, *, today: dt.date, name: str = "seg_license_utilization") -> QuerySet:
+    """Annotate accounts with ``name`` = license utilization, set-based (one SQL query for any number of accounts):
+    MAU over the 30 days ending ``today`` ÷ seats of the active contracts x 100; NULL without seats, so an account
+    without seats never matches a utilization condition. Segment rules and trigger conditions use it."""
+    mau = Coalesce(active_users_subquery(first=today - dt.timedelta(days=WINDOW - 1), last=today), Value(0))
+    seats = NullIf(Cast(Coalesce(seats_subquery(), Value(0)), FloatField()), Value(0.0))
+    return qs.annotate(**{name: Cast(mau, FloatField()) * Value(100.0) / seats})

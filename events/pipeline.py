@@ -23,10 +23,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Account, Contact
+from accounts.signals import account_changed_send
 from events import storage
 from events.messages import ENGAGEMENT_TYPES
 from events.models import AccountDailyEvent, AccountDailyUser, Event, UsageClaim, UsageMark
-from events.signals import account_changed
 
 logger = logging.getLogger(__name__)
 STALE_CLAIM = dt.timedelta(minutes=10)  # a claim older than this lost its task (worker died, broker flushed)
@@ -228,9 +228,6 @@ def usage_refresh(*, account_ids: Iterable[int]) -> list[int]:
 
 
 def notify(account_ids: list[int]) -> None:
-    """Tell health and playbooks (``account_changed``); a failing receiver is logged, not retried here."""
-    if not account_ids:
-        return
-    for receiver, result in account_changed.send_robust(sender=Event, account_ids=account_ids):
-        if isinstance(result, Exception):
-            logger.error("account_changed receiver %r failed", receiver, exc_info=result)
+    """Tell health and triggers (``accounts.signals.account_changed``); a failing receiver is logged, not
+    retried here."""
+    account_changed_send(account_ids, sender=Event)

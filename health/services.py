@@ -26,7 +26,8 @@ from health.models import (
     SnapshotSource,
     Trend,
 )
-from health.signals import health_changed, health_changed_many
+from health.signals import health_changed_many
+from timeline.services import timeline_record_health_changes
 
 # A move smaller than this (in score points) shows as a flat trend.
 TREND_DEADBAND = 1.0
@@ -52,12 +53,6 @@ def _trend(score: float | None, previous: float | None) -> str:
     return Trend.UP if score > previous else Trend.DOWN
 
 
-def _emit(changes: list[dict]) -> None:
-    for change in changes:
-        health_changed.send(sender=AccountHealth, **change)
-    health_changed_many.send(sender=AccountHealth, changes=changes)
-
-
 def health_recompute(
     *,
     account_ids: list[int] | None = None,
@@ -68,7 +63,8 @@ def health_recompute(
     scoring in Python, one bulk insert of snapshots and one bulk upsert of current rows (COPY on PostgreSQL).
 
     A snapshot is written when anything scored changed, and at least once a day per account. A change of computed
-    band sends ``health_changed`` once, after commit. ``previous_score``/``trend`` keep the last move of the score.
+    band is written as a timeline line in the same transaction, and after commit one ``health_changed_many``
+    lists every change of the recompute. ``previous_score``/``trend`` keep the last move of the score.
 
     A full recompute on PostgreSQL, outside any transaction, runs its aggregate queries side by side on separate
     connections (they only read committed rollups); the writes then happen in one transaction."""
@@ -135,7 +131,8 @@ def _persist(prepared: Prepared, everyone: bool, now: dt.datetime, source: str) 
     upsert_current(rows)
     stats.band_changes = len(changes)
     if changes:
-        transaction.on_commit(partial(_emit, changes))
+        timeline_record_health_changes(changes=changes)  # timeline is a lower layer: called, not signalled
+        transaction.on_commit(partial(health_changed_many.send, sender=AccountHealth, changes=changes))
     return stats
 
 

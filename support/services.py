@@ -1,13 +1,13 @@
-"""Writes to support tickets. The API and the webhook call these; they enqueue ``account_changed``."""
+"""Writes to support tickets. The API and the webhook call these; once committed they send ``account_changed``."""
 
 import datetime as dt
-import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Account
+from accounts.signals import account_changed_on_commit
 from csp.modeling import apply_fields
 from support.models import Ticket, TicketStatus
 from timeline.models import EntryKind
@@ -18,7 +18,6 @@ TICKET_FIELDS = frozenset(
      "solved_at"}
 )  # fmt: skip
 SOLVED = (TicketStatus.SOLVED, TicketStatus.CLOSED)
-logger = logging.getLogger(__name__)
 
 
 def _validate(ticket: Ticket) -> None:
@@ -34,10 +33,6 @@ def _validate(ticket: Ticket) -> None:
     ticket.full_clean()
 
 
-def _notify(account_ids: list[int]) -> None:
-    transaction.on_commit(lambda: _enqueue_changed(account_ids))
-
-
 def _record_escalation(ticket: Ticket) -> None:
     # An escalation is a moment the CSM must see in the account's story, next to calls and CTAs.
     timeline_record(
@@ -50,15 +45,6 @@ def _record_escalation(ticket: Ticket) -> None:
     )
 
 
-def _enqueue_changed(account_ids: list[int]) -> None:
-    from support.tasks import tickets_changed
-
-    try:
-        tickets_changed.apply_async(args=(account_ids,), retry=False)
-    except Exception:  # the ticket is committed; a broker outage must not turn the answer into a 500
-        logger.exception("Could not enqueue account_changed for accounts %s", account_ids)
-
-
 @transaction.atomic
 def ticket_create(*, data: dict[str, Any]) -> Ticket:
     """Create a ticket after validating its times (response and solve not before opening); an escalated
@@ -69,7 +55,7 @@ def ticket_create(*, data: dict[str, Any]) -> Ticket:
     ticket.save()
     if ticket.is_escalated:
         _record_escalation(ticket)
-    _notify([ticket.account_id])
+    account_changed_on_commit([ticket.account_id], sender=Ticket)
     return ticket
 
 
@@ -83,7 +69,7 @@ def ticket_update(*, ticket: Ticket, data: dict[str, Any]) -> Ticket:
     ticket.save()
     if ticket.is_escalated and not was_escalated:
         _record_escalation(ticket)
-    _notify(sorted({before, ticket.account_id}))
+    account_changed_on_commit(sorted({before, ticket.account_id}), sender=Ticket)
     return ticket
 
 
