@@ -235,6 +235,42 @@ class Contract(models.Model):
             raise ValidationError({"end_date": "The end date must be on or after the start date."})
 
 
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    CHOICE = "choice", "Choice"
+
+
+class CustomFieldDefinition(models.Model):
+    """A typed account field defined by an admin. Values live in ``Account.custom_fields`` under ``key`` (numbers as
+    JSON numbers, dates as ISO strings, choices as one of ``choices``); ``accounts.custom_fields`` checks them."""
+
+    key = models.SlugField(max_length=50, unique=True, help_text="Its key in the account's custom fields.")
+    label = models.CharField(max_length=120)
+    field_type = models.CharField("type", max_length=8, choices=CustomFieldType.choices, default=CustomFieldType.TEXT)
+    choices = models.JSONField(default=list, blank=True, help_text="The allowed values of a choice field.")
+    required = models.BooleanField(default=False)
+    help_text = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True, help_text="Inactive fields are hidden; their values are kept.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "label", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        if not isinstance(self.choices, list) or not all(isinstance(c, str) and c.strip() for c in self.choices):
+            raise ValidationError({"choices": "Choices must be a list of non-empty texts."})
+        if self.field_type == CustomFieldType.CHOICE and not self.choices:
+            raise ValidationError({"choices": "A choice field needs at least one choice."})
+        if self.field_type != CustomFieldType.CHOICE and self.choices:
+            raise ValidationError({"choices": "Only choice fields have choices."})
+
+
 # Renewals and expansion opportunities live in their own module; importing them here registers them with the app.
 from accounts.renewal_models import (  # noqa: E402, F401
     ExpansionOpportunity,

@@ -4,7 +4,21 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 
 from accounts.models import Account, AccountTeamMember, Contact, Contract, ContractRevision, ContractStatus
 from csp.models import Role, User
@@ -143,3 +157,42 @@ def account_mrr_on(*, day: dt.date, accounts: Iterable[int] | QuerySet | None = 
 def contract_revision_list(*, contract_id: int) -> QuerySet:
     """Recorded changes of one contract, newest first, with who made them."""
     return ContractRevision.objects.filter(contract_id=contract_id).select_related("changed_by")
+
+
+def upcoming_renewals(*, owner_ids: Iterable[int], today: dt.date, days: int = 90) -> QuerySet[Account]:
+    """Active accounts of these owners whose next renewal falls within ``days`` days from ``today``, soonest
+    first. Reads ``Account.next_renewal_date``, the one stored definition of the next renewal."""
+    return (
+        Account.objects.select_related("owner", "health", "health__override")
+        .filter(owner_id__in=owner_ids, status="active")
+        .filter(next_renewal_date__gte=today, next_renewal_date__lte=today + dt.timedelta(days=days))
+        .order_by("next_renewal_date", "name")
+    )
+
+
+def account_scope_q(*, user: User, scope: str, prefix: str = "") -> Q:
+    """Q restricting rows to a book, for accounts (``prefix=""``) or rows of an account (``prefix="account__"``):
+    ``mine`` = accounts the user owns or is on the account team of; ``team`` = as ``account_list``; ``all``."""
+    if scope == "mine":
+        on_team = AccountTeamMember.objects.filter(user=user).values("account_id")
+        id_field = "id" if not prefix else prefix.replace("__", "_") + "id"  # "account__" -> "account_id"
+        return Q(**{f"{prefix}owner": user}) | Q(**{f"{id_field}__in": on_team})
+    if scope == "team":
+        if user.role == Role.MANAGER:
+            return Q(**{f"{prefix}owner__team__manager": user}) | Q(**{f"{prefix}owner": user})
+        if user.team_id:
+            return Q(**{f"{prefix}owner__team_id": user.team_id})
+        return Q(**{f"{prefix}owner": user})
+    return Q()
+
+
+def account_picker(*, q: str, exclude: str | int | None = None, limit: int = 20) -> list[dict]:
+    """Accounts whose name or domain contains ``q``, names starting with it first (one query)."""
+    q = (q or "").strip()[:100]
+    if not q:
+        return []
+    qs = Account.objects.filter(Q(name__icontains=q) | Q(domain__icontains=q))
+    if str(exclude or "").isdigit():
+        qs = qs.exclude(pk=int(exclude))
+    starts = Case(When(name__istartswith=q, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(qs.annotate(starts=starts).order_by("starts", "name", "id").values("id", "name", "domain")[:limit])

@@ -13,6 +13,7 @@ from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.custom_fields import custom_field_values_clean
 from accounts.models import (
     Account,
     AccountTeamMember,
@@ -21,6 +22,7 @@ from accounts.models import (
     Contract,
     ContractRevision,
     ContractStatus,
+    CustomFieldDefinition,
     LifecycleStage,
 )
 from accounts.revenue_signals import revenue_changed_on_commit
@@ -59,6 +61,7 @@ def account_create(*, data: dict[str, Any]) -> Account:
     """Create an account after full model validation (unique external id, hierarchy, choices)."""
     data = dict(data)
     _blank_to_none(data, "external_id")
+    data["custom_fields"] = custom_field_values_clean(data.get("custom_fields"))
     account = Account()
     apply_fields(account, data, ACCOUNT_FIELDS)
     account.full_clean()
@@ -72,6 +75,8 @@ def account_update(*, account: Account, data: dict[str, Any]) -> Account:
     data = dict(data)
     _blank_to_none(data, "external_id")
     was_churned = account.lifecycle_stage == LifecycleStage.CHURNED
+    if "custom_fields" in data:
+        data["custom_fields"] = custom_field_values_clean(data["custom_fields"])
     apply_fields(account, data, ACCOUNT_FIELDS)
     if account.lifecycle_stage == LifecycleStage.CHURNED and not was_churned and account.churned_on is None:
         # Lifecycle changes to churned are dated (revenue history); account_churn also ends the contracts.
@@ -390,3 +395,27 @@ def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
 def contact_delete(*, contact: Contact) -> None:
     """Remove a contact."""
     contact.delete()
+
+
+CUSTOM_FIELD_DEFINITION_FIELDS = frozenset(
+    {"key", "label", "field_type", "choices", "required", "help_text", "position", "is_active"}
+)
+
+
+@transaction.atomic
+def custom_field_definition_save(*, definition: CustomFieldDefinition | None = None, data: dict[str, Any]):
+    """Create (no ``definition``) or change a typed account field. Its values on accounts are left as they are."""
+    definition = definition or CustomFieldDefinition()
+    data = dict(data)
+    if isinstance(data.get("choices"), list):
+        data["choices"] = [str(c).strip() for c in data["choices"] if str(c).strip()]
+    apply_fields(definition, data, CUSTOM_FIELD_DEFINITION_FIELDS)
+    definition.full_clean()
+    definition.save()
+    return definition
+
+
+@transaction.atomic
+def custom_field_definition_delete(*, definition: CustomFieldDefinition) -> None:
+    """Forget a definition; the values stay on the accounts as untyped custom fields."""
+    definition.delete()

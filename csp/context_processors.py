@@ -19,6 +19,7 @@ NAV_ITEMS = [
     ("Going dark", "timeline:going_dark", None),
     ("Plan templates", "success:templates", {Role.ADMIN}),
     ("Import", "imports:list", {Role.ADMIN}),
+    ("Custom fields", "accounts:custom_fields", {Role.ADMIN}),
     ("Health", "health:scorecard_list", {Role.ADMIN}),
     ("Ingestion", "events:console", {Role.ADMIN}),
     ("API docs", "swagger-ui", None),

@@ -34,10 +34,12 @@ api_v1 = [
     path("", include("surveys.api.urls")),
     path("", include(("metrics.api.urls", "metrics-api"))),
     path("", include("accounts.api.renewals")),
+    path("", include("search.api.urls")),
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("home.urls")),
+    path("", include("search.urls")),
     # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (JSON, the API docs).
     path("favicon.ico", views.favicon),
     path("", include(app_urls)),

@@ -1,4 +1,4 @@
-"""Pages of the ``csp`` app: home, profile and API token, users and teams administration, health check."""
+"""Pages of the ``csp`` app: profile and API token, users and teams administration, health check."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,12 +15,6 @@ from csp.celery import app as celery_app
 from csp.decorators import role_required
 from csp.forms import TeamForm, UserForm
 from csp.models import Role, Team, User
-
-
-@login_required
-def home(request):
-    """Everyone lands on their book of business."""
-    return redirect("accounts:list")
 
 
 @login_required
