@@ -153,6 +153,8 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="csp@localhost")
 # Base of the absolute links in notification emails and webhook bodies (relative paths when empty).
 SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+# The help desk's own secret for POST /api/v1/tickets/webhook (header X-CSP-Webhook-Secret); empty = tokens only.
+SUPPORT_WEBHOOK_SECRET = env.str("SUPPORT_WEBHOOK_SECRET", default="")
 
 REST_FRAMEWORK = {
     # Token first, so an anonymous API call gets 401 with a WWW-Authenticate header rather than 403.
