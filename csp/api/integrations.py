@@ -59,4 +59,3 @@ class IntegrationOrRolePermission(RolePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_integration(request) or super().has_permission(request, view)
-

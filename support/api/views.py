@@ -6,10 +6,10 @@ from functools import partial
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
-from rest_framework.settings import api_settings
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from accounts import policies
 from csp.api.integrations import IntegrationOrRolePermission, IntegrationSecretAuthentication, is_integration

@@ -213,3 +213,21 @@ def test_webhook_secret_unset_refuses_any_secret(api, settings, own_account):
     settings.SUPPORT_WEBHOOK_SECRET = ""
     payload = {"id": "ZD-12", "account_external_id": "OWN-1", "created_at": OPENED}
     assert api.post(f"{URL}/webhook", payload, HTTP_X_CSP_WEBHOOK_SECRET="").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-11-01T00:00:00-19:44", "2026-11-01T00:00:00+23:59", "0001-01-01T00:00:00+05:00"]
+)
+def test_odd_offsets_in_date_filters_are_400(api_as, value):
+    """Regression: PostgreSQL refuses offsets past ~16 h, and year 1 with an offset overflows: both were 500s."""
+    response = api_as("viewer").get(URL, {"opened_after": value})
+    assert response.status_code == 400, response.content
+    assert "opened_after" in response.json()["fields"]
+    timeline = api_as("viewer").get("/api/v1/timeline/", {"occurred_before": value})
+    assert timeline.status_code == 400
+
+
+def test_normal_offsets_in_date_filters_work(api_as, own_account):
+    TicketFactory(account=own_account, opened_at=dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC))
+    response = api_as("viewer").get(URL, {"opened_after": "2026-11-01T13:30:00+05:30"})  # 08:00 UTC
+    assert response.status_code == 200 and response.json()["count"] == 1
