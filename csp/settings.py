@@ -38,7 +38,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -153,13 +152,15 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="csp@localhost")
 # Base of the absolute links in notification emails and webhook bodies (relative paths when empty).
 SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+# API tokens expire after this many days (0 = never); a new one is made on the profile page or create_api_token.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=365)
 # The help desk's own secret for POST /api/v1/tickets/webhook (header X-CSP-Webhook-Secret); empty = tokens only.
 SUPPORT_WEBHOOK_SECRET = env.str("SUPPORT_WEBHOOK_SECRET", default="")
 
 REST_FRAMEWORK = {
     # Token first, so an anonymous API call gets 401 with a WWW-Authenticate header rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "csp.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["csp.api.permissions.RolePermission"],

@@ -7,13 +7,12 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from rest_framework.authtoken.models import Token
 
 from csp import selectors, services
 from csp.celery import app as celery_app
 from csp.decorators import role_required
 from csp.forms import TeamForm, UserForm
-from csp.models import Role, Team, User
+from csp.models import ApiToken, Role, Team, User
 
 
 @login_required
@@ -24,7 +23,7 @@ def home(request):
 
 @login_required
 def profile(request):
-    token = Token.objects.filter(user=request.user).first()
+    token = ApiToken.objects.filter(user=request.user).first()
     return render(request, "csp/profile.html", {"token": token})
 
 

@@ -2,9 +2,8 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
-from csp.models import Team, User
+from csp.models import ApiToken, Team, User
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -41,10 +40,13 @@ def test_every_role_gets_an_api_token_from_the_profile(client_as, users, role):
     client = client_as(role)
     assert client.get(reverse("csp:profile")).status_code == 200
     response = client.post(reverse("csp:token_rotate"))
-    token = Token.objects.get(user=users[role])
-    assert token.key in response.content.decode()
+    token = ApiToken.objects.get(user=users[role])
+    key = response.context["token"].key
+    assert key in response.content.decode() and key.startswith(token.prefix)
+    page = client.get(reverse("csp:profile")).content.decode()
+    assert key not in page and token.prefix in page  # shown once; afterwards only the prefix
     client.post(reverse("csp:token_rotate"))
-    assert not Token.objects.filter(key=token.key).exists()  # the old key stops working
+    assert not ApiToken.objects.filter(pk=token.pk).exists()  # the old key stops working
 
 
 @pytest.mark.parametrize(("role", "status"), [("admin", 200), ("manager", 403), ("csm", 403), ("viewer", 403)])
