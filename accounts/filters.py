@@ -2,6 +2,8 @@
 
 import django_filters
 from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Account, AccountStatus, Contact, Contract, EngagementModel, LifecycleStage, Tier
 from accounts.selectors import SCOPES, account_list, account_search_q
@@ -41,7 +43,9 @@ class AccountFilter(django_filters.FilterSet):
         field_name="next_renewal_date", lookup_expr="lte", widget=forms.DateInput(attrs={"type": "date"})
     )
     # A saved segment's live members (segments.selectors.segment_accounts), as one subquery.
-    segment = django_filters.ModelChoiceFilter(queryset=segment_choices(), method="filter_segment")
+    segment = django_filters.ModelChoiceFilter(
+        queryset=segment_choices(), method="filter_segment", help_text="A saved segment's id."
+    )
     ordering = django_filters.OrderingFilter(fields={v: k for k, v in SORTS.items()})
 
     class Meta:
@@ -51,6 +55,7 @@ class AccountFilter(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         return queryset.filter(account_search_q(value.strip())) if value.strip() else queryset
 
+    @extend_schema_field(OpenApiTypes.INT)
     def filter_segment(self, queryset, name, value):
         return queryset.filter(**segment_account_ids_q(value)) if value else queryset
 

@@ -88,7 +88,8 @@ def team_edit(request, pk: int | None = None):
 
 
 def healthz(request):
-    """Liveness and readiness: the database and the Celery broker, as JSON; 503 if either is down."""
+    """Liveness and readiness: the database and the Celery broker; 503 if either is down. Outsiders learn only
+    up or down; the checks (vendor, broker mode, error text) are for logged-in admins."""
     checks: dict[str, dict[str, str]] = {}
     try:
         with connection.cursor() as cursor:
@@ -106,7 +107,11 @@ def healthz(request):
         except Exception as exc:
             checks["broker"] = {"status": "error", "mode": "redis", "error": str(exc)[:200]}
     ok = all(c["status"] == "ok" for c in checks.values())
-    return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
+    body: dict = {"status": "ok" if ok else "error"}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.role == Role.ADMIN:
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if ok else 503)
 
 
 def api_not_found(request, exception=None):

@@ -164,6 +164,9 @@ class RejectedMessage(models.Model):
     reason = models.CharField(max_length=500)
     message_id = models.CharField(max_length=100, blank=True)
     excerpt = models.TextField(blank=True, help_text="The start of the offending payload.")
+    represents = models.PositiveIntegerField(
+        default=1, help_text="Calls this row stands for: calls without a valid key are sampled, one row per N."
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -9,6 +9,8 @@ from contextlib import nullcontext
 from functools import partial
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Min, Q
@@ -135,6 +137,38 @@ def rejection_log(
 def _grouped_accounts(source: EventSource):
     """Ids of the accounts this source has tied users to with group calls: the only ones it may change."""
     return UserGroup.objects.filter(source=source, account__isnull=False).values("account_id")
+
+
+def unauthorized_record(*, code: str, message: str, now: dt.datetime | None = None) -> bool:
+    """Count a /v1 call that came without a valid write key, in the cache per minute (Redis when configured,
+    shared by all processes); the 1st and then every INGEST_UNAUTHORIZED_SAMPLE-th call of a minute is written to
+    the rejection log as one row standing for that many calls (``represents``). Returns whether a row was written."""
+    now = now or timezone.now()
+    sample = max(1, settings.INGEST_UNAUTHORIZED_SAMPLE)
+    key = f"ingest:unauthorized:{now:%Y%m%d%H%M}"
+    try:
+        count = 1 if cache.add(key, 1, timeout=120) else cache.incr(key)
+    except Exception:  # the cache is down: sample by chance instead of writing every call
+        logger.warning("Cache unavailable for the unauthorized-call counter", exc_info=True)
+        count = 1 if secrets.randbelow(sample) == 0 else 2
+    if count != 1 and count % sample != 1:
+        return False
+    RejectedMessage.objects.create(
+        source=None,
+        received_at=now,
+        status=401 if code == "unauthorized" else 400,
+        code=code,
+        reason=message[:500],
+        represents=1 if count == 1 else sample,
+    )
+    return True
+
+
+def rejections_purge(*, older_than_days: int | None = None, now: dt.datetime | None = None) -> int:
+    """Delete rejection-log rows older than the retention (INGEST_REJECTION_RETENTION_DAYS); returns how many."""
+    days = settings.INGEST_REJECTION_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    return RejectedMessage.objects.filter(received_at__lt=cutoff).delete()[0]
 
 
 def _identify(source: EventSource, msg: Message, account: Account | None) -> None:

@@ -7,6 +7,7 @@ An integration is not a person: it has no role and no owner rules. Views that ac
 import hmac
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -59,3 +60,23 @@ class IntegrationOrRolePermission(RolePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_integration(request) or super().has_permission(request, view)
+
+
+class IntegrationSecretScheme(OpenApiAuthenticationExtension):
+    """Documents the webhook secret header in the API schema."""
+
+    target_class = "csp.api.integrations.IntegrationSecretAuthentication"
+    name = "webhookSecret"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-CSP-Webhook-Secret"}
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """``Authorization: Token <key>`` (hashed API tokens)."""
+
+    target_class = "csp.api.authentication.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Token <key>"}

@@ -100,7 +100,16 @@ def test_user_and_team_list_query_counts(api_as, django_assert_num_queries, rows
         assert client.get("/api/v1/teams/").status_code == 200
 
 
-def test_openapi_schema_and_docs_are_served_locally(client):
+def test_openapi_schema_and_docs_need_a_login_unless_opened(client, settings):
+    assert client.get("/api/schema/").status_code == 401
+    docs = client.get("/api/docs/", HTTP_ACCEPT="text/html")
+    assert docs.status_code == 302 and docs["Location"].startswith("/login/")
+    settings.API_DOCS_PUBLIC = True
+    assert client.get("/api/schema/").status_code == 200
+
+
+def test_openapi_schema_and_docs_are_served_locally(client_as):
+    client = client_as("viewer")
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/v1/accounts/" in schema.content
@@ -109,6 +118,7 @@ def test_openapi_schema_and_docs_are_served_locally(client):
     html = docs.content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+    assert "<script>" not in html  # the split view: its initialiser is a separate file (CSP)
 
 
 @pytest.mark.parametrize("password", ["password", "12345678", "new.person@example.com", "short"])

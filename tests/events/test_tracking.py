@@ -1,11 +1,13 @@
 """The Segment-compatible endpoints: auth, limits, gzip, idempotency, partial batches, mapping."""
 
 import base64
+import datetime as dt
 import gzip
 import json
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import Account, Contact
 from events.models import AccountDailyEvent, AccountDailyUser, Event, RejectedMessage, UsageMark
@@ -386,3 +388,39 @@ def test_browser_source_cannot_create_accounts(db):
         services.source_create(name="site", kind="browser", auto_create_accounts=True)
     source, _key = services.source_create(name="site", kind="browser")
     assert source.kind == "browser"
+
+
+def test_calls_without_a_valid_key_are_counted_and_sampled(post_v1, settings):
+    """The rejection log must not grow one row per anonymous call."""
+    from django.core.cache import cache
+
+    from events.selectors import rejections
+
+    cache.clear()
+    settings.INGEST_UNAUTHORIZED_SAMPLE = 10
+    for _ in range(25):
+        assert post_v1("track", track(), key="not-a-key").status_code == 401
+    rows = list(RejectedMessage.objects.order_by("id").values_list("code", "represents"))
+    assert rows == [("unauthorized", 1), ("unauthorized", 10), ("unauthorized", 10)]  # calls 1, 11 and 21
+    by_code = rejections(since=timezone.now() - dt.timedelta(hours=1))["by_code"]
+    assert by_code == [{"code": "unauthorized", "n": 21}]  # counted to within one sample
+    cache.clear()
+
+
+def test_rejection_log_is_purged_after_the_retention(db, settings):
+    from events import tasks
+
+    settings.INGEST_REJECTION_RETENTION_DAYS = 30
+    now = timezone.now()
+    old = RejectedMessage.objects.create(received_at=now - dt.timedelta(days=31), status=401, code="x", reason="r")
+    recent = RejectedMessage.objects.create(received_at=now - dt.timedelta(days=29), status=401, code="x", reason="r")
+    assert tasks.rejections_purge.delay().get() == 1
+    assert list(RejectedMessage.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not RejectedMessage.objects.filter(pk=old.pk).exists()
+
+
+def test_purge_is_scheduled():
+    from csp.celery import app
+
+    tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "events.tasks.rejections_purge" in tasks
