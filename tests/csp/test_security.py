@@ -134,3 +134,26 @@ def test_check_deploy_is_clean_with_debug_off(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_free_text_fields_have_length_limits(api_as):
+    from segments.models import Segment
+
+    rules = {"op": "and", "conditions": []}
+    client = api_as("admin")
+    response = client.post("/api/v1/segments/", {"name": "Long", "rules": rules, "description": "x" * 10_001})
+    assert response.status_code == 400 and "description" in response.json()["fields"]
+    assert not Segment.objects.exists()
+    assert (
+        client.post("/api/v1/segments/", {"name": "Ok", "rules": rules, "description": "x" * 10_000}).status_code == 201
+    )
+
+
+def test_length_limits_hold_in_services_too(db):
+    from django.core.exceptions import ValidationError
+
+    from segments.services import segment_create
+
+    with pytest.raises(ValidationError) as err:
+        segment_create(data={"name": "Long", "rules": {}, "description": "x" * 10_001})
+    assert "description" in err.value.message_dict
