@@ -310,7 +310,11 @@ INGEST_REJECTION_RETENTION_DAYS = env.int("INGEST_REJECTION_RETENTION_DAYS", def
 # Trigger webhooks: https only, and never to loopback, private, link-local or metadata addresses, unless allowed.
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
-WEBHOOK_SIGNING_SECRET = env.str("WEBHOOK_SIGNING_SECRET", default="") or SECRET_KEY
+# Unset: a key derived from SECRET_KEY (never SECRET_KEY itself), which receivers cannot know: set it to verify.
+WEBHOOK_SIGNING_SECRET = (
+    env.str("WEBHOOK_SIGNING_SECRET", default="")
+    or __import__("hashlib").sha256(b"csp-webhook-signing:" + SECRET_KEY.encode()).hexdigest()
+)
 
 # The API schema and its docs need a login unless opened (a public API reference).
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
