@@ -424,3 +424,28 @@ def test_purge_is_scheduled():
 
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert "events.tasks.rejections_purge" in tasks
+
+
+def test_deeply_nested_single_call_is_400(post_v1):
+    response = post_v1("track", track(properties=_nested(250)))
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_deep"
+    assert not Event.objects.exists()
+
+
+def test_nesting_limit_is_exact():
+    import orjson
+    from django.utils import timezone
+
+    from events.messages import MAX_NESTING, parse_call
+
+    def batch(depth):
+        value = 1
+        for _ in range(depth):
+            value = {"a": value}
+        body = orjson.dumps({"batch": [{"type": "track", "userId": "u", "event": "e", "properties": value}]})
+        return parse_call(orjson.loads(body), msg_type=None, received_at=timezone.now(), body=body)
+
+    assert len(batch(MAX_NESTING)[0]) == 1
+    messages, rejections = batch(MAX_NESTING + 1)
+    assert messages == [] and [r.code for r in rejections] == ["too_deep"]
