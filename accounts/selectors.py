@@ -1,10 +1,11 @@
 """Reads of accounts: querysets with their joins and prefetches applied, so lists run a fixed number of queries."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
-from accounts.models import Account, AccountTeamMember, Contact, Contract
+from accounts.models import Account, AccountTeamMember, Contact, Contract, ContractStatus
 from csp.models import Role, User
 
 SCOPES = ("mine", "team", "all")
@@ -62,3 +63,16 @@ def contact_list() -> QuerySet[Contact]:
 
 def contract_list() -> QuerySet[Contract]:
     return Contract.objects.select_related("account")
+
+
+def contract_in_force_q(day: dt.date, prefix: str = "") -> Q:
+    """The contracts in force on ``day``: from start to end date, unless a draft or cancelled (an expired
+    contract was in force during its term). Seats (license utilization) and ARR as of a day count these.
+    (The revenue ledger's definition, with dated cancellations, replaces this one when it lands.)"""
+    return Q(
+        **{
+            f"{prefix}status__in": [ContractStatus.ACTIVE, ContractStatus.EXPIRED],
+            f"{prefix}start_date__lte": day,
+            f"{prefix}end_date__gte": day,
+        }
+    )

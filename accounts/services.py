@@ -18,10 +18,9 @@ from accounts.models import (
     Contract,
     ContractStatus,
 )
+from accounts.signals import account_changed_on_commit, contract_changed
 from csp.modeling import apply_fields
 from csp.models import User
-from events.signals import account_changed_on_commit
-from timeline.services import timeline_record_contract
 
 ACCOUNT_FIELDS = frozenset(
     {
@@ -124,7 +123,7 @@ def contract_create(*, account: Account, data: dict[str, Any]) -> Contract:
     contract.save()
     account_refresh_financials(account_ids=[account.id])
     account_changed_on_commit([account.id])
-    timeline_record_contract(contract=contract, action="created")
+    contract_changed.send(sender=Contract, contract=contract, action="created")
     return contract
 
 
@@ -139,7 +138,7 @@ def contract_update(*, contract: Contract, data: dict[str, Any]) -> Contract:
     contract.save()
     account_refresh_financials(account_ids=[contract.account_id])
     account_changed_on_commit([contract.account_id])
-    timeline_record_contract(contract=contract, action="updated")
+    contract_changed.send(sender=Contract, contract=contract, action="updated")
     return contract
 
 
@@ -147,7 +146,7 @@ def contract_update(*, contract: Contract, data: dict[str, Any]) -> Contract:
 def contract_delete(*, contract: Contract) -> None:
     """Remove a contract and refresh its account's derived figures."""
     account_id = contract.account_id
-    timeline_record_contract(contract=contract, action="deleted")
+    contract_changed.send(sender=Contract, contract=contract, action="deleted")
     contract.delete()
     account_refresh_financials(account_ids=[account_id])
     account_changed_on_commit([account_id])

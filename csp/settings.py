@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "notifications",
     "accounts",
     "events",
     "support",
@@ -209,8 +210,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Celery: a real Redis broker when REDIS_URL is set; otherwise tasks run in-process (eagerly).
+# Celery: a real Redis broker when REDIS_URL is set. Without it tasks run in-process (eagerly), inside the web
+# request that enqueued them: acceptable for `make run` (DEBUG) and tests, never in production, where a history
+# recompute would then run inside a page view and a lost process would lose its tasks.
 REDIS_URL = env.str("REDIS_URL", default="")
+if not REDIS_URL and not (DEBUG or TESTING):
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when DEBUG is off: without a broker every background task (usage refresh, health "
+        "recompute, imports) would run inside the web request that enqueued it. Set REDIS_URL=redis://host:6379/0 "
+        "(see .env.example), or DEBUG=true for a local demo (make run)."
+    )
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -221,7 +230,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Three queues, each with its own workers (docker-compose.yml, `make worker`), so a history recompute or an
+# import never waits in front of event -> CTA: `ingest` (usage rollups), `default` (triggers, CTAs,
+# notifications and anything unrouted), `long` (recomputes over every account, imports, survey sends, ledger).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "events.tasks.refresh_usage": {"queue": "ingest"},
+    "events.tasks.usage_sweep": {"queue": "ingest"},
+    "health.tasks.health_recompute_all": {"queue": "long"},
+    "health.tasks.health_recompute_history": {"queue": "long"},
+    "accounts.tasks.contracts_expire": {"queue": "long"},
+    "imports.tasks.import_dry_run": {"queue": "long"},
+    "imports.tasks.import_apply": {"queue": "long"},
+}
+# With acks_late, Redis hands an unacknowledged task to another worker once visibility_timeout passes, even if
+# the first is still running it: the timeout must exceed the longest hard time limit of any task (2 h, the
+# history recompute), which csp.celery checks when a worker starts (and a test checks for every task).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3 * 3600)}
 CELERY_TIMEZONE = TIME_ZONE
 
 LOGGING = {

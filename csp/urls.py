@@ -22,6 +22,7 @@ app_urls = (
 
 api_v1 = [
     path("", include("csp.api.urls")),
+    path("", include("notifications.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("timeline.api.urls")),
     path("", include("success.api.urls")),
@@ -42,10 +43,12 @@ urlpatterns = [
     path("", include("imports.urls")),
     path("", include("playbooks.urls")),
     path("", include("events.urls")),
+    path("", include("support.urls")),
     path("v1/", include("events.tracking")),
     path("health/", include("health.urls")),
     path("segments/", include("segments.urls")),
     path("", include("triggers.urls")),
+    path("", include("notifications.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

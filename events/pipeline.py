@@ -23,10 +23,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Account, Contact
+from accounts.signals import account_changed_send
 from events import storage
 from events.messages import EARLIEST_TIMESTAMP, ENGAGEMENT_TYPES, MAX_FUTURE
 from events.models import AccountDailyEvent, AccountDailyUser, Event, UsageClaim, UsageMark
-from events.signals import account_changed
 
 logger = logging.getLogger(__name__)
 STALE_CLAIM = dt.timedelta(minutes=10)  # a claim older than this lost its task (worker died, broker flushed)
@@ -131,9 +131,11 @@ def attribute_by_group_id() -> int:
     firsts = dict(found.order_by().values("group_id").annotate(first=Min("timestamp")).values_list("group_id", "first"))
     if not firsts:
         return 0
-    count = found.update(account=Subquery(matching.values("id")[:1]))
-    accounts = dict(Account.objects.filter(external_id__in=firsts).values_list("external_id", "id"))
+    # Attribution and marks commit together: if marking fails (and the task retries), the events are still
+    # unmatched on the retry, rather than attributed with their rollups never refreshed.
     with transaction.atomic():
+        count = found.update(account=Subquery(matching.values("id")[:1]))
+        accounts = dict(Account.objects.filter(external_id__in=firsts).values_list("external_id", "id"))
         mark_dirty({accounts[g]: t for g, t in firsts.items() if g in accounts})
     return count
 
@@ -252,9 +254,6 @@ def usage_refresh(*, account_ids: Iterable[int]) -> list[int]:
 
 
 def notify(account_ids: list[int]) -> None:
-    """Tell health and playbooks (``account_changed``); a failing receiver is logged, not retried here."""
-    if not account_ids:
-        return
-    for receiver, result in account_changed.send_robust(sender=Event, account_ids=account_ids):
-        if isinstance(result, Exception):
-            logger.error("account_changed receiver %r failed", receiver, exc_info=result)
+    """Tell health and triggers (``accounts.signals.account_changed``); a failing receiver is logged, not
+    retried here."""
+    account_changed_send(account_ids, sender=Event)

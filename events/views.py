@@ -17,8 +17,6 @@ from csp.models import Role
 from events import metrics, selectors, services
 from events.forms import EventSourceForm, KeyFeatureForm
 from events.models import EventSource, KeyFeature
-from support import metrics as support_metrics
-from support import selectors as support_selectors
 
 
 def _show_key_once(request, source: EventSource, key: str):
@@ -116,7 +114,8 @@ def console(request):
 @login_required
 def account_usage(request, pk: int):
     """Account 360 Usage tab: DAU/WAU/MAU over 90 days, stickiness, license utilization, top events,
-    key feature adoption, last seen per contact, and support tickets with response and resolution times."""
+    key feature adoption, last seen per contact. The support ticket panel is support's (``support:account_tickets``),
+    loaded into the page by htmx."""
     account = Account.objects.select_related("owner", "parent").filter(pk=pk).first()
     if account is None:
         raise Http404("No such account")
@@ -132,9 +131,5 @@ def account_usage(request, pk: int):
             "dau": [p["dau"] for p in usage["series"]],
             "mau": [p["mau"] for p in usage["series"]],
         },
-        "tickets": support_selectors.recent_tickets(account_id=account.id),
-        "ticket_metrics": support_metrics.ticket_metrics(
-            account_id=account.id, since=timezone.now() - dt.timedelta(days=90)
-        ),
     }
     return render(request, "events/account_usage.html", context)

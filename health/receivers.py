@@ -6,7 +6,7 @@ from django.db import transaction
 
 
 def on_account_changed(sender, account_ids=None, **kwargs) -> None:
-    """``events.signals.account_changed`` → recompute those accounts in the worker, after commit."""
+    """``accounts.signals.account_changed`` → recompute those accounts in the worker, after commit."""
     from health.tasks import health_recompute_accounts
 
     ids = sorted({int(i) for i in account_ids or []})

@@ -21,10 +21,6 @@ def current_list() -> QuerySet[AccountHealth]:
     return AccountHealth.objects.select_related("account", "scorecard", "override", "override__created_by")
 
 
-def snapshot_list() -> QuerySet[HealthSnapshot]:
-    return HealthSnapshot.objects.select_related("account", "scorecard")
-
-
 def override_list() -> QuerySet[HealthOverride]:
     return HealthOverride.objects.select_related("account", "account__owner", "created_by", "ended_by")
 

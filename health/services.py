@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from csp.locks import advisory_xact_lock
 from csp.models import User
 from health.assignment import account_q
 from health.bulk import insert_snapshots, snapshot_writer, upsert_current
@@ -26,7 +27,8 @@ from health.models import (
     SnapshotSource,
     Trend,
 )
-from health.signals import health_changed, health_changed_many
+from health.signals import health_changed_many
+from timeline.services import timeline_record_health_changes
 
 # A move smaller than this (in score points) shows as a flat trend.
 TREND_DEADBAND = 1.0
@@ -52,12 +54,6 @@ def _trend(score: float | None, previous: float | None) -> str:
     return Trend.UP if score > previous else Trend.DOWN
 
 
-def _emit(changes: list[dict]) -> None:
-    for change in changes:
-        health_changed.send(sender=AccountHealth, **change)
-    health_changed_many.send(sender=AccountHealth, changes=changes)
-
-
 def health_recompute(
     *,
     account_ids: list[int] | None = None,
@@ -68,7 +64,8 @@ def health_recompute(
     scoring in Python, one bulk insert of snapshots and one bulk upsert of current rows (COPY on PostgreSQL).
 
     A snapshot is written when anything scored changed, and at least once a day per account. A change of computed
-    band sends ``health_changed`` once, after commit. ``previous_score``/``trend`` keep the last move of the score.
+    band is written as a timeline line in the same transaction, and after commit one ``health_changed_many``
+    lists every change of the recompute. ``previous_score``/``trend`` keep the last move of the score.
 
     A full recompute on PostgreSQL, outside any transaction, runs its aggregate queries side by side on separate
     connections (they only read committed rollups); the writes then happen in one transaction."""
@@ -93,6 +90,9 @@ def _drop_vanished(prepared: Prepared) -> None:
 
 def _persist(prepared: Prepared, everyone: bool, now: dt.datetime, source: str) -> RecomputeStats:
     _drop_vanished(prepared)
+    # Concurrent recomputes (a redelivered task, overlapping event-driven ones) write one after the other, so each
+    # reads the fingerprints the previous one stored and an unchanged score is not snapshotted twice.
+    advisory_xact_lock("health-current")
     as_of = prepared.as_of
     ids = None if everyone else prepared.account_ids
     current_qs = AccountHealth.objects.all() if ids is None else AccountHealth.objects.filter(account_id__in=ids)
@@ -145,7 +145,8 @@ def _persist(prepared: Prepared, everyone: bool, now: dt.datetime, source: str) 
     upsert_current(rows)
     stats.band_changes = len(changes)
     if changes:
-        transaction.on_commit(partial(_emit, changes))
+        timeline_record_health_changes(changes=changes)  # timeline is a lower layer: called, not signalled
+        transaction.on_commit(partial(health_changed_many.send, sender=AccountHealth, changes=changes))
     return stats
 
 
@@ -162,6 +163,8 @@ def health_recompute_history(
     for offset in range(days, 0, -1):
         day = today - dt.timedelta(days=offset)
         with transaction.atomic():
+            # Two runs (a redelivered task) take turns per day: the second deletes what the first wrote.
+            advisory_xact_lock("health-history")
             results = compute(as_of=day, scorecard_id=scorecard_id)
             alive = set(Account.objects.filter(id__in=[r.account_id for r in results]).values_list("id", flat=True))
             results = [r for r in results if r.account_id in alive]  # deleted meanwhile (see _drop_vanished)

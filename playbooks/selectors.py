@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from csp.models import Role, User
@@ -29,13 +29,6 @@ GROUPS = (("overdue", "Overdue"), ("today", "Due today"), ("week", "This week"),
 def open_cta_exists(*, account_id: int, source_key: str) -> bool:
     """Whether the account has a CTA from this source that is not closed (open or snoozed)."""
     return CTA.objects.filter(account_id=account_id, source_key=source_key).exclude(status=CTAStatus.CLOSED).exists()
-
-
-def last_closed_at(*, account_id: int, source_key: str) -> dt.datetime | None:
-    """When the account's last CTA from this source was closed (``None`` if never)."""
-    return CTA.objects.filter(account_id=account_id, source_key=source_key, status=CTAStatus.CLOSED).aggregate(
-        last=Max("closed_at")
-    )["last"]
 
 
 def open_or_recent_cta_account_ids(

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountTeamMember
 from csp.modeling import apply_fields
 from csp.models import Role, User
+from notifications.services import notification_send
 from playbooks.models import (
     ASSIGNEE_OWNER_MANAGER,
     ASSIGNEE_TEAM_PREFIX,
@@ -236,7 +237,7 @@ def cta_snooze(*, cta: CTA, until: dt.date | None, today: dt.date | None = None)
 @transaction.atomic
 def cta_reassign(*, cta: CTA, owner: User, by: User | None = None) -> CTA:
     """Give a CTA to another owner; its unfinished tasks held by the previous owner follow. The new owner is
-    notified in-app (and by email) when the notifications service is installed."""
+    notified in-app (and by email)."""
     _check_open(cta)
     if owner is None:
         raise ValidationError({"owner": "Pick the new owner."})
@@ -248,8 +249,6 @@ def cta_reassign(*, cta: CTA, owner: User, by: User | None = None) -> CTA:
     cta.save(update_fields=["owner", "updated_at"])
     if previous is not None:
         cta.tasks.filter(assignee_id=previous, completed_at__isnull=True).update(assignee=owner)
-    from triggers.services import notification_send  # triggers imports playbooks: import at call time
-
     if by is None or by.pk != owner.pk:
         url = reverse("playbooks:cta_detail", args=[cta.pk])
         who = f" by {by}" if by is not None else ""

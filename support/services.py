@@ -1,7 +1,6 @@
-"""Writes to support tickets. The API and the webhook call these; they enqueue ``account_changed``."""
+"""Writes to support tickets. The API and the webhook call these; once committed they send ``account_changed``."""
 
 import datetime as dt
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.models import Account
+from accounts.signals import account_changed_on_commit
 from csp.modeling import apply_fields
 from support.models import Ticket, TicketStatus
 from timeline.models import EntryKind
@@ -19,7 +19,6 @@ TICKET_FIELDS = frozenset(
      "solved_at"}
 )  # fmt: skip
 SOLVED = (TicketStatus.SOLVED, TicketStatus.CLOSED)
-logger = logging.getLogger(__name__)
 
 
 def _validate(ticket: Ticket) -> None:
@@ -35,10 +34,6 @@ def _validate(ticket: Ticket) -> None:
     ticket.full_clean()
 
 
-def _notify(account_ids: list[int]) -> None:
-    transaction.on_commit(lambda: _enqueue_changed(account_ids))
-
-
 def _record_escalation(ticket: Ticket) -> None:
     # An escalation is a moment the CSM must see in the account's story, next to calls and CTAs.
     timeline_record(
@@ -51,15 +46,6 @@ def _record_escalation(ticket: Ticket) -> None:
     )
 
 
-def _enqueue_changed(account_ids: list[int]) -> None:
-    from support.tasks import tickets_changed
-
-    try:
-        tickets_changed.apply_async(args=(account_ids,), retry=False)
-    except Exception:  # the ticket is committed; a broker outage must not turn the answer into a 500
-        logger.exception("Could not enqueue account_changed for accounts %s", account_ids)
-
-
 @transaction.atomic
 def ticket_create(*, data: dict[str, Any]) -> Ticket:
     """Create a ticket after validating its times (response and solve not before opening); an escalated
@@ -70,7 +56,7 @@ def ticket_create(*, data: dict[str, Any]) -> Ticket:
     ticket.save()
     if ticket.is_escalated:
         _record_escalation(ticket)
-    _notify([ticket.account_id])
+    account_changed_on_commit([ticket.account_id], sender=Ticket)
     return ticket
 
 
@@ -84,7 +70,7 @@ def ticket_update(*, ticket: Ticket, data: dict[str, Any]) -> Ticket:
     ticket.save()
     if ticket.is_escalated and not was_escalated:
         _record_escalation(ticket)
-    _notify(sorted({before, ticket.account_id}))
+    account_changed_on_commit(sorted({before, ticket.account_id}), sender=Ticket)
     return ticket
 
 

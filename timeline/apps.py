@@ -6,7 +6,8 @@ class TimelineConfig(AppConfig):
     verbose_name = "Timeline and activities"
 
     def ready(self) -> None:
-        from health.signals import health_changed_many
+        # accounts sits below timeline: it announces contract writes, the timeline records them.
+        from accounts.signals import contract_changed
         from timeline import receivers
 
-        health_changed_many.connect(receivers.on_health_changed_many, dispatch_uid="timeline.health_changes")
+        contract_changed.connect(receivers.on_contract_changed, dispatch_uid="timeline.on_contract_changed")

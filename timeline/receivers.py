@@ -1,9 +1,8 @@
-"""Signal receivers: other apps' news becomes timeline lines (through services, no logic here)."""
+"""Signal receivers: lower layers' news becomes timeline lines (through services, no logic here)."""
 
-from timeline.services import timeline_record_health_changes
+from timeline.services import timeline_record_contract
 
 
-def on_health_changed_many(sender, changes=None, **kwargs) -> None:
-    """``health.signals.health_changed_many``: one bulk insert per recompute, whatever the number of changes."""
-    if changes:
-        timeline_record_health_changes(changes=changes)
+def on_contract_changed(sender, contract=None, action: str = "", **kwargs) -> None:
+    """``accounts.signals.contract_changed`` → one feed line, in the transaction that wrote the contract."""
+    timeline_record_contract(contract=contract, action=action)

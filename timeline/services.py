@@ -10,9 +10,9 @@ from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, Contract
+from accounts.signals import account_changed_on_commit
 from csp.modeling import apply_fields
 from csp.models import User
-from events.signals import account_changed_on_commit
 from timeline.models import TOUCHPOINT_KINDS, Activity, EntryKind, TimelineEntry
 from timeline.sentiment import sentiment_suggest
 

@@ -7,7 +7,7 @@ class TriggersConfig(AppConfig):
 
     def ready(self) -> None:
         # Event-driven conditions: health changes and ingestion (rollups, tickets) re-evaluate the accounts named.
-        from events.signals import account_changed
+        from accounts.signals import account_changed
         from health.signals import health_changed_many
         from triggers import receivers
         from triggers.conditions import surveys_ready

@@ -19,8 +19,8 @@ from django.db.models.functions import Coalesce
 from django.template import Context, Engine, TemplateSyntaxError
 
 from accounts.models import LifecycleStage
+from events.metrics import active_users_subquery, annotate_license_utilization
 from events.models import AccountDailyEvent
-from segments.computed import active_users_subquery, annotate_license_utilization
 from support.models import Ticket, TicketStatus
 from triggers.models import ConditionType, Trigger
 
@@ -47,7 +47,7 @@ class Param:
 class ConditionSpec:
     key: str
     params: tuple[Param, ...] = ()
-    # Which signal re-evaluates it for the accounts concerned: "health" (health_changed), "usage"
+    # Which signal re-evaluates it for the accounts concerned: "health" (health_changed_many), "usage"
     # (account_changed: rollups, tickets), "survey" (an answer), or "" (periodic only).
     source: str = ""
     periodic: bool = True
@@ -99,7 +99,7 @@ def _usage_drop(qs, p, today, now):
 
 
 def _license(qs, p, today, now):
-    return annotate_license_utilization(qs, today=today, name="t_util").filter(t_util__lt=p["percent"])
+    return annotate_license_utilization(qs, day=today, name="t_util").filter(t_util__lt=p["percent"])
 
 
 def _renewal(qs, p, today, now):

@@ -1,4 +1,4 @@
-"""Triggers ("if X then Y"), what they matched, their execution log, and in-app notifications."""
+"""Triggers ("if X then Y"), what they matched, and their execution log."""
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
@@ -162,21 +162,3 @@ class TriggerActionLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.status}"
-
-
-class Notification(models.Model):
-    """An in-app message for a user (bell in the navbar, notifications page)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    title = models.CharField(max_length=200)
-    body = models.TextField(blank=True)
-    url = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
-
-    def __str__(self) -> str:
-        return self.title

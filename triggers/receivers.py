@@ -26,7 +26,7 @@ def on_health_changed_many(sender, changes=None, **kwargs) -> None:
 
 
 def on_account_changed(sender, account_ids=None, **kwargs) -> None:
-    """``events.signals.account_changed`` → evaluate usage, event and escalation conditions for those accounts."""
+    """``accounts.signals.account_changed`` → evaluate usage, event and escalation conditions for those accounts."""
     from triggers.tasks import triggers_evaluate_accounts
 
     ids = sorted({int(i) for i in account_ids or []})

@@ -3,7 +3,6 @@ the execution log and notifications."""
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -14,7 +13,6 @@ from segments.selectors import MembershipDiff, segment_accounts, segment_members
 from triggers.conditions import SEGMENT_TYPES, STATE_TYPES, describe, detail_fields, state_queryset
 from triggers.models import (
     ConditionType,
-    Notification,
     Trigger,
     TriggerActionLog,
     TriggerExecution,
@@ -153,15 +151,3 @@ def execution_list(*, trigger: Trigger | None = None) -> QuerySet[TriggerExecuti
         Prefetch("actions", queryset=TriggerActionLog.objects.order_by("id"))
     )
     return qs.filter(trigger=trigger) if trigger is not None else qs
-
-
-def notification_list(*, user) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user)
-
-
-def unread_count(*, user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
-def log_summary(execution: TriggerExecution) -> dict[str, Any]:
-    return {a.kind: a.status for a in execution.actions.all()}

@@ -1,5 +1,5 @@
 """Writes of triggers: create/update/activate, the real run (evaluate → record → act), actions with their
-retries and log, notifications. Tasks and signal receivers call these."""
+retries and log. Tasks and signal receivers call these."""
 
 import datetime as dt
 import json
@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import account_update
 from csp.models import User
+from notifications.services import notification_send
 from playbooks.selectors import open_cta_exists
 from playbooks.services import cta_open
 from segments.models import Segment
@@ -27,7 +28,6 @@ from triggers.conditions import SEGMENT_TYPES, STATE_TYPES, render_title
 from triggers.models import (
     ActionKind,
     ActionStatus,
-    Notification,
     Trigger,
     TriggerActionLog,
     TriggerExecution,
@@ -207,8 +207,7 @@ def _act(execution: TriggerExecution) -> None:
 def _enqueue(log: TriggerActionLog, countdown: int = 0) -> None:
     from triggers import tasks
 
-    task = tasks.trigger_webhook_post if log.kind == ActionKind.WEBHOOK else tasks.trigger_email_send
-    transaction.on_commit(partial(task.apply_async, (log.pk,), countdown=countdown))
+    transaction.on_commit(partial(tasks.trigger_action_run.apply_async, (log.pk,), countdown=countdown))
 
 
 def backoff(attempt: int) -> int:
@@ -340,7 +339,7 @@ def action_execute(*, log: TriggerActionLog) -> TriggerActionLog:
         if log.attempts < MAX_ATTEMPTS:
             status = ActionStatus.PENDING
             detail += f" Retrying in {backoff(log.attempts)} s."
-            _enqueue_retry(log)
+            _enqueue(log, countdown=backoff(log.attempts))
         else:
             status = ActionStatus.FAILED
     log.status, log.detail = status, detail[:2000]
@@ -348,16 +347,6 @@ def action_execute(*, log: TriggerActionLog) -> TriggerActionLog:
         status=log.status, detail=log.detail, attempts=log.attempts, updated_at=timezone.now()
     )
     return log
-
-
-def _enqueue_retry(log: TriggerActionLog) -> None:
-    from triggers import tasks
-
-    task = {
-        ActionKind.WEBHOOK: tasks.trigger_webhook_post,
-        ActionKind.EMAIL: tasks.trigger_email_send,
-    }.get(log.kind, tasks.trigger_action_retry)
-    transaction.on_commit(partial(task.apply_async, (log.pk,), countdown=backoff(log.attempts)))
 
 
 def action_retry(*, log_id: int) -> TriggerActionLog | None:
@@ -433,41 +422,3 @@ def _segment_refresh_and_fire(*, segment: Segment, now: dt.datetime) -> int:
             fired += len(trigger_run(trigger_id=trigger_id, now=now, segment_diff=diff))
     segment_membership_apply(segment=segment, diff=diff)
     return fired
-
-
-# --- notifications ------------------------------------------------------------------------------------------
-
-
-def notification_send(*, user: User, title: str, body: str = "", url: str = "", email: bool = True) -> Notification:
-    """An in-app notification (bell), and an email through Django's backend after commit when ``email``."""
-    notification = Notification(user=user, title=title[:200], body=body, url=url[:500])
-    notification.full_clean()
-    notification.save()
-    if email and user.email:
-        from triggers.tasks import notification_email_send
-
-        transaction.on_commit(partial(notification_email_send.delay, notification.pk))
-    return notification
-
-
-def notification_email(*, notification_id: int) -> bool:
-    from django.core.mail import send_mail
-
-    n = Notification.objects.select_related("user").filter(pk=notification_id).first()
-    if n is None:
-        return False
-    send_mail(
-        subject=f"[csp] {n.title}",
-        message=f"{n.body}\n\n{settings.SITE_URL}{n.url}".strip(),
-        from_email=None,
-        recipient_list=[n.user.email],
-    )
-    return True
-
-
-def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
-    """Mark the user's notifications read (all unread when ``ids`` is None)."""
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
-    if ids is not None:
-        qs = qs.filter(id__in=ids)
-    return qs.update(read_at=timezone.now())

@@ -1,6 +1,6 @@
 """Celery tasks for triggers: thin, they take ids and call services. Evaluation is idempotent (edge-triggered
 matches and CTA dedupe make a rerun fire nothing twice); database errors are retried with backoff. Email and
-webhook actions run in their own tasks, retried with backoff by ``services.action_execute`` and logged."""
+webhook actions, and any action's retry, run in ``trigger_action_run`` (backoff and log: ``action_execute``)."""
 
 from celery import shared_task
 from django.db import OperationalError
@@ -23,20 +23,6 @@ def triggers_evaluate_periodic() -> int:
 
 
 @shared_task(time_limit=60, soft_time_limit=50, **RETRY)
-def trigger_webhook_post(log_id: int) -> None:
+def trigger_action_run(log_id: int) -> None:
+    """One pending action (an email or webhook's first attempt, or any action's retry after its backoff)."""
     services.action_retry(log_id=log_id)
-
-
-@shared_task(time_limit=60, soft_time_limit=50, **RETRY)
-def trigger_email_send(log_id: int) -> None:
-    services.action_retry(log_id=log_id)
-
-
-@shared_task(time_limit=60, soft_time_limit=50, **RETRY)
-def trigger_action_retry(log_id: int) -> None:
-    services.action_retry(log_id=log_id)
-
-
-@shared_task(time_limit=60, soft_time_limit=50, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def notification_email_send(notification_id: int) -> bool:
-    return services.notification_email(notification_id=notification_id)

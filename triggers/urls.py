@@ -11,7 +11,4 @@ urlpatterns = [
     path("triggers/<int:pk>/toggle/", views.trigger_toggle, name="toggle"),
     path("triggers/<int:pk>/delete/", views.trigger_delete, name="delete"),
     path("triggers/<int:pk>/log/", views.trigger_log, name="log"),
-    path("notifications/", views.notification_list, name="notifications"),
-    path("notifications/badge/", views.notification_badge, name="notification_badge"),
-    path("notifications/read/", views.notification_read, name="notification_read"),
 ]

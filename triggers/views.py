@@ -1,11 +1,9 @@
-"""Admin pages for triggers (list, form, dry run, activate, execution log) and every user's notifications."""
+"""Admin pages for triggers (list, form, dry run, activate, execution log)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from csp.decorators import role_required
@@ -92,26 +90,3 @@ def trigger_log(request, pk: int):
     trigger = get_object_or_404(Trigger, pk=pk)
     page = Paginator(selectors.execution_list(trigger=trigger), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "triggers/trigger_log.html", {"trigger": trigger, "page": page})
-
-
-@login_required
-def notification_list(request):
-    page = Paginator(selectors.notification_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "triggers/notifications.html", {"page": page})
-
-
-@login_required
-def notification_badge(request):
-    """htmx: the unread count for the navbar bell (loaded after the page, so pages keep their query counts)."""
-    return render(request, "triggers/_badge.html", {"unread": selectors.unread_count(user=request.user)})
-
-
-@login_required
-@require_POST
-def notification_read(request):
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
-    services.notifications_mark_read(user=request.user, ids=ids)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "triggers:notifications"
-    return redirect(target or "triggers:notifications")

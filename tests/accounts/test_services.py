@@ -159,7 +159,7 @@ def test_reassign_moves_only_changed_accounts():
 
 
 def test_edits_tell_health_and_triggers_after_commit(django_capture_on_commit_callbacks):
-    from events.signals import account_changed
+    from accounts.signals import account_changed
 
     received = []
 

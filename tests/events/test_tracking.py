@@ -10,8 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Account, Contact
+from accounts.signals import account_changed
 from events.models import AccountDailyEvent, AccountDailyUser, Event, RejectedMessage, UsageMark
-from events.signals import account_changed
 from tests.events.factories import EventSourceFactory
 from tests.factories import AccountFactory, ContactFactory
 

@@ -8,16 +8,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Account, Tier
+from accounts.signals import account_changed
 from events.models import AccountDailyEvent, AccountDailyUser, KeyFeature
-from events.signals import account_changed
 from health import services
 from health.engine import compute
 from health.measures import MEASURES
 from health.models import AccountHealth, HealthOverride, HealthSnapshot, MissingPolicy, Scorecard, SentimentPulse
-from health.signals import health_changed, health_changed_many
+from health.signals import health_changed_many
 from support.models import Ticket
 from tests.factories import AccountFactory, ContractFactory
 from tests.health.factories import MeasureFactory, ScorecardFactory, add_users
+from timeline.models import EntryKind, TimelineEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -79,38 +80,33 @@ def test_sentiment_pulse_counts(account, csm):
     assert AccountHealth.objects.get(account=account).score == 66.0
 
 
-def test_band_change_emits_exactly_one_signal(account, today, django_capture_on_commit_callbacks):
-    received = []
-
-    def listener(sender, **kwargs):
-        received.append(kwargs)
-
+def test_band_change_emits_one_batch_and_one_timeline_line(account, today, django_capture_on_commit_callbacks):
     batches = []
-    health_changed.connect(listener)
     health_changed_many.connect(lambda sender, changes, **kw: batches.append(changes), weak=False, dispatch_uid="t")
     try:
         with django_capture_on_commit_callbacks(execute=True):
             services.health_recompute(account_ids=[account.id])
-        assert received == [
-            {"account_id": account.id, "old_band": None, "new_band": "yellow", "old_score": None, "new_score": 57.5,
-             "signal": health_changed}
-        ]  # fmt: skip
+        assert batches == [
+            [{"account_id": account.id, "old_band": None, "new_band": "yellow", "old_score": None, "new_score": 57.5}]
+        ]
         with django_capture_on_commit_callbacks(execute=True):
             services.health_recompute(account_ids=[account.id])
             services.health_recompute()
-        assert len(received) == 1  # same band: no signal
-        assert len(batches) == 1 and batches[0][0]["new_band"] == "yellow"  # one batch per recompute with changes
+        assert len(batches) == 1  # same band: no signal
+        assert not TimelineEntry.objects.filter(kind=EntryKind.HEALTH).exists()  # a first score is not a change
         AccountDailyUser.objects.filter(account=account).delete()
         add_users(account, users=10, day=today)  # (300 + 50) / 4 = 87.5 → green
         with django_capture_on_commit_callbacks(execute=True):
             services.health_recompute(account_ids=[account.id])
-        assert len(received) == 2
-        assert received[1]["old_band"] == "yellow" and received[1]["new_band"] == "green"
-        assert received[1]["old_score"] == 57.5 and received[1]["new_score"] == 87.5
+        assert len(batches) == 2 and len(batches[1]) == 1
+        change = batches[1][0]
+        assert change["old_band"] == "yellow" and change["new_band"] == "green"
+        assert change["old_score"] == 57.5 and change["new_score"] == 87.5
         health = AccountHealth.objects.get(account=account)
         assert (health.previous_score, health.trend) == (57.5, "up")
+        line = TimelineEntry.objects.get(kind=EntryKind.HEALTH)  # written by health through timeline.services
+        assert (line.account_id, line.title) == (account.id, "Health: yellow → green")
     finally:
-        health_changed.disconnect(listener)
         health_changed_many.disconnect(dispatch_uid="t")
 
 

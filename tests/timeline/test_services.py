@@ -95,6 +95,18 @@ def test_contract_changes_appear_on_the_timeline(own_account):
     assert entries[1].data["seats"] == 40
 
 
+def test_a_contract_line_rolls_back_with_its_write(own_account):
+    # accounts announces with contract_changed inside its transaction; the timeline's line shares its fate.
+    from django.db import transaction
+
+    today = timezone.localdate()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        contract_create(account=own_account, data={"start_date": today, "end_date": today, "recurring_amount": 1})
+        assert TimelineEntry.objects.filter(account=own_account, kind="contract").count() == 1
+        raise RuntimeError("the caller fails after the write")
+    assert not TimelineEntry.objects.filter(account=own_account, kind="contract").exists()
+
+
 def test_going_dark_lists_silent_accounts(own_account, csm, admin_user):
     from tests.factories import AccountFactory
 

@@ -8,16 +8,16 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from accounts.signals import account_changed
 from events.models import AccountDailyEvent
-from events.signals import account_changed
 from health.signals import health_changed_many
+from notifications.models import Notification
 from playbooks.models import CTA, Playbook, PlaybookTask
 from playbooks.services import cta_close
 from tests.factories import AccountFactory, UserFactory
 from tests.triggers.factories import set_health
-from triggers.models import ActionStatus, Notification, TriggerActionLog
+from triggers.models import ActionStatus, TriggerActionLog
 from triggers.selectors import evaluate
-from triggers.services import notification_send
 
 pytestmark = pytest.mark.django_db
 
@@ -148,14 +148,14 @@ def test_webhook_down_is_retried_with_backoff_then_logged(
     scheduled = []
     from triggers import tasks
 
-    real = tasks.trigger_webhook_post.apply_async
+    real = tasks.trigger_action_run.apply_async
 
     def record(args, countdown=0, **kw):
         scheduled.append(countdown)
         return real(args, **kw)  # in-process: runs at once
 
     with (
-        mock.patch.object(tasks.trigger_webhook_post, "apply_async", side_effect=record),
+        mock.patch.object(tasks.trigger_action_run, "apply_async", side_effect=record),
         django_capture_on_commit_callbacks(execute=True),
     ):
         assert run(trigger) == {account.id}
@@ -188,14 +188,6 @@ def test_account_changed_signal_evaluates_product_events(make_trigger, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         account_changed.send(sender=None, account_ids=[account.id])
     assert list(trigger.executions.values_list("account_id", flat=True)) == [account.id]
-
-
-def test_notification_send_emails_after_commit(django_capture_on_commit_callbacks):
-    user = UserFactory(email="n@example.com")
-    with django_capture_on_commit_callbacks(execute=True):
-        n = notification_send(user=user, title="CTA reassigned to you", body="Acme", url="/accounts/1/")
-    assert n.read_at is None
-    assert mail.outbox[0].subject == "[csp] CTA reassigned to you"
 
 
 def test_an_account_is_claimed_once_per_trigger(make_trigger):

@@ -1,12 +1,12 @@
-"""Triggers and notifications: API and pages, roles, bad input, dry run, log, fixed query counts."""
+"""Triggers: API and pages, roles, bad input, dry run, log, fixed query counts."""
 
 import pytest
 from django.urls import reverse
 
 from tests.factories import AccountFactory
 from tests.triggers.factories import set_health
-from triggers.models import Notification, Trigger
-from triggers.services import notification_send, trigger_run
+from triggers.models import Trigger
+from triggers.services import trigger_run
 
 pytestmark = pytest.mark.django_db
 
@@ -81,9 +81,7 @@ def test_triggers_are_admin_only(api_as, client_as, role):
 
 def test_anonymous_is_refused(api, client):
     assert api.get("/api/v1/triggers/").status_code == 401
-    assert api.get("/api/v1/notifications/").status_code == 401
     assert client.get(reverse("triggers:list")).status_code == 302
-    assert client.get(reverse("triggers:notifications")).status_code == 302
 
 
 def _fired_trigger(rows):
@@ -101,8 +99,6 @@ def test_query_counts(api_as, client_as, django_assert_num_queries, rows, users)
         set_health(AccountFactory(), 10, "red")
     for i in range(rows - 1):
         Trigger.objects.create(**{**RED, "name": f"T{i}", "params": {"band": "red"}})
-    for i in range(rows):
-        notification_send(user=users["csm"], title=f"N{i}", email=False)
     api = api_as("admin")
     with django_assert_num_queries(2):  # COUNT(*), page of triggers (segments, playbook joined; 30-day count)
         assert api.get("/api/v1/triggers/").status_code == 200
@@ -111,8 +107,6 @@ def test_query_counts(api_as, client_as, django_assert_num_queries, rows, users)
     # trigger, matches not yet fired (one query), dedupe: executions within the cool-down
     with django_assert_num_queries(3):
         assert api.get(f"/api/v1/triggers/{trigger.pk}/dry-run/").status_code == 200
-    with django_assert_num_queries(2):  # COUNT(*), page of the caller's notifications
-        assert api_as("csm").get("/api/v1/notifications/").json()["count"] == rows
     page = client_as("admin")
     with django_assert_num_queries(3):  # session, user, triggers (segments, playbook joined; 30-day count)
         assert page.get(reverse("triggers:list")).status_code == 200
@@ -122,30 +116,6 @@ def test_query_counts(api_as, client_as, django_assert_num_queries, rows, users)
     # session, user, trigger (segments joined), matches not yet fired, executions within the cool-down
     with django_assert_num_queries(5):
         assert page.get(reverse("triggers:dry_run", args=[trigger.pk])).status_code == 200
-    csm = client_as("csm")
-    with django_assert_num_queries(4):  # session, user, COUNT, page of notifications
-        assert csm.get(reverse("triggers:notifications")).status_code == 200
-    with django_assert_num_queries(3):  # session, user, unread COUNT
-        response = csm.get(reverse("triggers:notification_badge"))
-    assert f">{rows}<" in response.content.decode()
-
-
-def test_notifications_are_private_and_marked_read(api_as, client_as, users):
-    mine = notification_send(user=users["viewer"], title="Mine", email=False)
-    notification_send(user=users["csm"], title="Theirs", email=False)
-    client = api_as("viewer")
-    assert [n["title"] for n in client.get("/api/v1/notifications/").json()["results"]] == ["Mine"]
-    assert client.get("/api/v1/notifications/unread-count/").json() == {"unread": 1}
-    response = client.post("/api/v1/notifications/mark-read/", {"ids": ["x"]}, format="json")
-    assert response.status_code == 400 and "ids" in response.json()["fields"]
-    assert client.post("/api/v1/notifications/mark-read/", {}, format="json").json() == {"marked": 1}
-    mine.refresh_from_db()
-    assert mine.read_at is not None
-    assert Notification.objects.get(title="Theirs").read_at is None
-    page = client_as("csm")
-    assert page.post(reverse("triggers:notification_read"), {"next": "https://evil.example"}).url == reverse(
-        "triggers:notifications"
-    )
 
 
 def test_trigger_form_creates_then_goes_to_dry_run(client_as):

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from triggers.models import Notification, Trigger, TriggerActionLog, TriggerExecution
+from triggers.models import Trigger, TriggerActionLog, TriggerExecution
 
 
 class TriggerSerializer(serializers.ModelSerializer):
@@ -39,13 +39,3 @@ class CandidateSerializer(serializers.Serializer):
     account = serializers.IntegerField(source="account_id")
     account_name = serializers.CharField()
     reason = serializers.CharField()
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Notification
-        fields = ["id", "title", "body", "url", "created_at", "read_at"]
-
-
-class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, allow_empty=False)

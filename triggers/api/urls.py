@@ -1,8 +1,7 @@
 from rest_framework.routers import DefaultRouter
 
-from triggers.api.views import NotificationViewSet, TriggerViewSet
+from triggers.api.views import TriggerViewSet
 
 router = DefaultRouter()
 router.register("triggers", TriggerViewSet, basename="trigger")
-router.register("notifications", NotificationViewSet, basename="notification")
 urlpatterns = router.urls

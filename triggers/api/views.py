@@ -1,18 +1,15 @@
-"""Triggers endpoints (admins only): CRUD, dry run, activate/pause, execution log; notifications (own, any role)."""
+"""Triggers endpoints (admins only): CRUD, dry run, activate/pause, execution log."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from csp.api.permissions import ALL_ROLES
 from csp.models import Role
 from triggers import selectors, services
 from triggers.api.serializers import (
     CandidateSerializer,
     ExecutionSerializer,
-    MarkReadSerializer,
-    NotificationSerializer,
     TriggerSerializer,
 )
 
@@ -71,28 +68,3 @@ class TriggerViewSet(viewsets.ModelViewSet):
         """The execution log of this trigger, newest first, with each action's outcome."""
         page = self.paginate_queryset(selectors.execution_list(trigger=self.get_object()))
         return self.get_paginated_response(ExecutionSerializer(page, many=True).data)
-
-
-class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The caller's own notifications; any role may read them and mark them read."""
-
-    serializer_class = NotificationSerializer
-    read_roles = ALL_ROLES
-    write_roles = ALL_ROLES
-    filterset_fields: list[str] = []
-    ordering = ["-created_at"]
-
-    def get_queryset(self):
-        return selectors.notification_list(user=self.request.user)
-
-    @extend_schema(request=MarkReadSerializer, responses=None)
-    @action(detail=False, methods=["post"], url_path="mark-read")
-    def mark_read(self, request):
-        body = MarkReadSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        count = services.notifications_mark_read(user=request.user, ids=body.validated_data.get("ids"))
-        return Response({"marked": count})
-
-    @action(detail=False, methods=["get"], url_path="unread-count")
-    def unread_count(self, request):
-        return Response({"unread": selectors.unread_count(user=request.user)})

@@ -1,12 +1,10 @@
-"""Health band changes reach the timeline through the health_changed_many signal."""
+"""Health band changes become timeline lines: health calls ``timeline_record_health_changes`` (one bulk insert)."""
 
 import pytest
 
-from health.models import AccountHealth
-from health.signals import health_changed_many
 from tests.factories import AccountFactory
-from timeline import receivers
 from timeline.models import EntryKind, TimelineEntry
+from timeline.services import timeline_record_health_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -19,16 +17,9 @@ def test_band_changes_become_timeline_lines_and_first_scores_do_not(django_asser
         {"account_id": c.pk, "old_band": None, "new_band": "green", "old_score": None, "new_score": 90.0},
     ]
     with django_assert_num_queries(1):  # one bulk INSERT for every change
-        receivers.on_health_changed_many(sender=AccountHealth, changes=changes)
+        assert timeline_record_health_changes(changes=changes) == 2
     entries = TimelineEntry.objects.filter(kind=EntryKind.HEALTH)
     assert {e.account_id for e in entries} == {a.pk, b.pk}
     line = entries.get(account=a)
     assert line.title == "Health: green → red"
     assert line.data["new_score"] == 31.5
-
-
-def test_the_receiver_is_connected():
-    account = AccountFactory()
-    change = {"account_id": account.pk, "old_band": "green", "new_band": "yellow", "old_score": 71, "new_score": 60}
-    health_changed_many.send(sender=AccountHealth, changes=[change])
-    assert TimelineEntry.objects.get(kind=EntryKind.HEALTH).account == account
