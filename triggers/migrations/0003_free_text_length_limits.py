@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('triggers', '0001_initial'),
+        ('triggers', '0002_notification_moved_to_notifications'),
     ]
 
     operations = [
