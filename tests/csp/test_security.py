@@ -120,6 +120,7 @@ def test_check_deploy_is_clean_with_debug_off(tmp_path):
         "SECRET_KEY": "k" * 20 + "Zq8#vL2!pW9@xR4$tY7%uN1^mB6&cH3*",
         "ALLOWED_HOSTS": "csp.example.com",
         "BEHIND_TLS_PROXY": "true",
+        "REDIS_URL": "redis://127.0.0.1:6379/15",  # required when DEBUG is off; check connects to nothing
         "DJANGO_SETTINGS_MODULE": "csp.settings",
     }
     from django.conf import settings
