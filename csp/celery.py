@@ -48,6 +48,11 @@ app.conf.beat_schedule = {
         "task": "events.tasks.usage_sweep",
         "schedule": 60.0,
     },
+    # The ingestion rejection log keeps INGEST_REJECTION_RETENTION_DAYS days.
+    "ingest-rejections-purge": {
+        "task": "events.tasks.rejections_purge",
+        "schedule": crontab(hour=3, minute=40),
+    },
     # Triggers: date-based conditions (renewal, no touchpoint), usage and utilization, segment entered/left.
     "triggers-evaluate": {
         "task": "triggers.tasks.triggers_evaluate_periodic",

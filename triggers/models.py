@@ -1,6 +1,7 @@
 """Triggers ("if X then Y"), what they matched, and their execution log."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 from accounts.models import LifecycleStage
@@ -28,7 +29,7 @@ class Trigger(models.Model):
     ``triggers.conditions``. New triggers start inactive: dry-run them, then activate."""
 
     name = models.CharField(max_length=150, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(max_length=10000, validators=[MaxLengthValidator(10000)], blank=True)
     is_active = models.BooleanField(default=False)
     condition_type = models.CharField(max_length=24, choices=ConditionType.choices)
     params = models.JSONField(default=dict, blank=True)

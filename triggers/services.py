@@ -2,12 +2,14 @@
 retries and log. Tasks and signal receivers call these."""
 
 import datetime as dt
+import json
 import logging
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +23,7 @@ from playbooks.services import cta_open
 from segments.models import Segment
 from segments.selectors import MembershipDiff, segment_membership_diff
 from segments.services import segment_membership_apply
+from triggers import webhooks
 from triggers.conditions import SEGMENT_TYPES, STATE_TYPES, render_title
 from triggers.models import (
     ActionKind,
@@ -48,6 +51,11 @@ def _apply(trigger: Trigger, data: dict[str, Any]) -> None:
     for name in TRIGGER_FIELDS:
         if name in data:
             setattr(trigger, name, data[name])
+    if trigger.webhook_url:
+        try:
+            webhooks.check_url(trigger.webhook_url)  # scheme and literal addresses; DNS is checked when sending
+        except ValidationError as exc:
+            raise ValidationError({"webhook_url": exc.messages}) from exc
 
 
 @transaction.atomic
@@ -317,16 +325,10 @@ def webhook_body(execution: TriggerExecution) -> dict[str, Any]:
 
 
 def _run_webhook(execution: TriggerExecution) -> tuple[str, str]:
-    import requests
-
-    response = requests.post(execution.trigger.webhook_url, json=webhook_body(execution), timeout=5)
-    if response.status_code >= 300:
-        raise WebhookError(f"HTTP {response.status_code}: {response.text[:200]}")
-    return ActionStatus.SUCCEEDED, f"Posted, HTTP {response.status_code}."
-
-
-class WebhookError(Exception):
-    pass
+    """POST through ``triggers.webhooks`` (destination checks, signature); only the status line is logged."""
+    body = json.dumps(webhook_body(execution), cls=DjangoJSONEncoder).encode()
+    status_line = webhooks.deliver(execution.trigger.webhook_url, body)
+    return ActionStatus.SUCCEEDED, f"Posted, {status_line}."
 
 
 RUNNERS = {

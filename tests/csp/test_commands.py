@@ -4,7 +4,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
 
 from accounts.models import Account, Contact, Contract
 from csp.models import Role, User
@@ -16,9 +15,22 @@ pytestmark = pytest.mark.django_db
 
 
 def test_create_api_token_prints_a_working_key(csm):
+    from rest_framework.test import APIClient
+
+    from csp.models import ApiToken
+
     out = StringIO()
     call_command("create_api_token", "CSM@example.com", stdout=out)
-    assert Token.objects.get(user=csm).key == out.getvalue().strip()
+    key = out.getvalue().strip()
+    token = ApiToken.objects.get(user=csm)
+    assert key.startswith(token.prefix) and key not in (token.digest, token.prefix)  # only a hash is stored
+    assert token.expires_at is not None
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/v1/accounts/").status_code == 200
+    call_command("create_api_token", "csm@example.com", "--days", "0", stdout=StringIO())
+    assert client.get("/api/v1/accounts/").status_code == 401  # replaced
+    assert ApiToken.objects.get(user=csm).expires_at is None
 
 
 def test_create_api_token_unknown_email():

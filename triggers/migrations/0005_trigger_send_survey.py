@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('surveys', '0001_surveys_initial'),
-        ('triggers', '0003_verbose_names'),
+        ('triggers', '0004_verbose_names'),
     ]
 
     operations = [
