@@ -19,6 +19,10 @@
       return;
     }
     if (el.dataset.action === "print") window.print();
+    if (el.dataset.action === "back" && window.history.length > 1) {
+      event.preventDefault();
+      window.history.back();
+    }
     if (el.dataset.setValue) {
       const target = document.querySelector(el.dataset.setValue);
       if (target) target.value = el.dataset.value;
