@@ -280,6 +280,9 @@ CELERY_TASK_ROUTES = {
     "imports.tasks.import_apply": {"queue": "long"},
     "surveys.tasks.survey_batch_send": {"queue": "long"},
     "surveys.tasks.surveys_run_scheduled": {"queue": "long"},
+    "metrics.tasks.ledger_refresh_accounts": {"queue": "long"},
+    "metrics.tasks.ledger_refresh_all": {"queue": "long"},
+    "accounts.tasks.renewals_open_due": {"queue": "long"},
 }
 # With acks_late, Redis hands an unacknowledged task to another worker once visibility_timeout passes, even if
 # the first is still running it: the timeout must exceed the longest hard time limit of any task (2 h, the
@@ -294,12 +297,6 @@ if CSP_EMBEDDED_BROKER_DIR:
     for _folder in ("messages", "control"):
         (Path(CSP_EMBEDDED_BROKER_DIR) / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TIMEZONE = TIME_ZONE
-# Queues (issue 10): ``ingest`` usage refresh and sweep, ``default`` triggers/CTAs/notifications, ``long``
-# history recomputes, imports, survey sends and the metrics ledger refresh.
-CELERY_TASK_ROUTES = {
-    "metrics.tasks.ledger_refresh_accounts": {"queue": "long"},
-    "metrics.tasks.ledger_refresh_all": {"queue": "long"},
-}
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.db import DatabaseError
 
+from csp.celery import SingleRunTask
 from surveys import services
 
 
@@ -12,7 +13,7 @@ def survey_batch_send(batch_id: int) -> int:
     return services.survey_batch_send(batch_id=batch_id)
 
 
-@shared_task(time_limit=600, soft_time_limit=540)
+@shared_task(base=SingleRunTask, time_limit=600, soft_time_limit=540)
 def surveys_run_scheduled() -> list[int]:
     """Beat: scheduled relationship surveys that are due, and reminders."""
     return services.surveys_run_scheduled()
