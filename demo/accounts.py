@@ -147,6 +147,9 @@ def demo_seed(*, seed: int = 42) -> dict[str, int]:
             parent=parent, tier=tier, industry=industry, employee_count=employees, region=region,
             lifecycle_stage=stage, engagement_model=ENGAGEMENT[tier], owner=owner,
             status=AccountStatus.INACTIVE if churned else AccountStatus.ACTIVE,
+            # Churn is dated (revenue history): the day after the last term ended.
+            churned_on=renewal + dt.timedelta(days=1) if churned else None,
+            churn_reason="Budget cut: moved to an in-house tool" if churned else "",
             custom_fields={"plan": rng.choice(["Starter", "Pro", "Enterprise"]), "crm_segment": tier.label},
         )  # fmt: skip
         parents[ext] = account

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import (
     Account,
+    AccountStatus,
     BillingPeriod,
     Contract,
     ContractStatus,
@@ -127,6 +128,7 @@ def _former_customers(rng: random.Random, today: dt.date, owners: dict[str, list
             name=name, domain=name.lower().replace(" ", "") + ".example", external_id=f"DEMO-X{n:03d}", tier=tier,
             industry=rng.choice(INDUSTRIES), region=rng.choice(REGIONS), owner=rng.choice(owners[TEAM_FOR_TIER[tier]]),
             engagement_model=EngagementModel.LOW_TOUCH, lifecycle_stage=LifecycleStage.CHURNED,
+            status=AccountStatus.INACTIVE,
         )  # fmt: skip
         period = BillingPeriod.MONTH if tier == Tier.SMB else BillingPeriod.YEAR
         arr = Decimal(rng.randrange(*ARR_RANGE[tier], 500))
@@ -152,7 +154,8 @@ def _former_customers(rng: random.Random, today: dt.date, owners: dict[str, list
                 name=f"{name} (returned)", status=ContractStatus.ACTIVE,
             )  # fmt: skip
             account.lifecycle_stage, account.churned_on, account.churn_reason = LifecycleStage.ONBOARDING, None, ""
-        account.save(update_fields=["churned_on", "churn_reason", "lifecycle_stage"])
+            account.status = AccountStatus.ACTIVE
+        account.save(update_fields=["churned_on", "churn_reason", "lifecycle_stage", "status"])
         created += 1
     return created
 

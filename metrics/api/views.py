@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -57,6 +59,7 @@ class RevenueView(APIView):
     """GET /api/v1/metrics/revenue/: every glossary revenue figure of the period for the filtered scope, with
     a drill-down link per movement (``accounts``)."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)  # figures computed per request, documented in docs/metrics.md
     def get(self, request):
         flt = parse(request)
         accounts = flt.accounts()
@@ -77,6 +80,7 @@ class RevenueAccountsView(APIView):
     """GET /api/v1/metrics/revenue/accounts/?movement=new|reactivation|expansion|contraction|churned: the accounts
     behind one movement of the period, with their MRR on its first and last day (paginated)."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)  # figures computed per request, documented in docs/metrics.md
     def get(self, request):
         movement = request.query_params.get("movement", "")
         if movement not in MOVEMENTS:
@@ -109,6 +113,7 @@ class UsageView(APIView):
     """GET /api/v1/metrics/usage/: usage (DAU, MAU, stickiness, adoption, license utilization, PES), support
     (resolution rate, response time) and onboarding (TTO, TTFV) rolled up to the filtered scope."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)  # figures computed per request, documented in docs/metrics.md
     def get(self, request):
         flt = parse(request)
         return Response(usage_rollup(start=flt.start, end=flt.end, accounts=flt.accounts()))
