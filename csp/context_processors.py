@@ -18,6 +18,7 @@ NAV_ITEMS = [
     ("Import", "imports:list", {Role.ADMIN}),
     ("Health", "health:scorecard_list", {Role.ADMIN}),
     ("Ingestion", "events:console", {Role.ADMIN}),
+    ("Audit log", "audit:log", {Role.ADMIN}),
     ("API docs", "swagger-ui", None),
 ]
 

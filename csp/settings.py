@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "triggers",
     "surveys",
     "metrics",
+    "auditlog",
+    "audit",  # above every domain app: it registers their models with auditlog
     "demo",
 ]
 
@@ -70,8 +72,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "audit.middleware.AuditActorMiddleware",  # the audit log's actor and IP come from the request
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The audit log (audit app, django-auditlog) stores the client IP of each change unless this is on.
+AUDITLOG_DISABLE_REMOTE_ADDR = env.bool("AUDITLOG_DISABLE_REMOTE_ADDR", default=False)
 
 ROOT_URLCONF = "csp.urls"
 WSGI_APPLICATION = "csp.wsgi.application"

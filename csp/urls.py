@@ -31,6 +31,7 @@ api_v1 = [
     path("", include("health.api.urls")),
     path("", include("segments.api.urls")),
     path("", include("triggers.api.urls")),
+    path("", include("audit.api.urls")),
 ]
 
 urlpatterns = [
@@ -48,6 +49,7 @@ urlpatterns = [
     path("segments/", include("segments.urls")),
     path("", include("triggers.urls")),
     path("", include("notifications.urls")),
+    path("", include("audit.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
