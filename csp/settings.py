@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "triggers",
     "surveys",
     "metrics",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "auditlog",
     "audit",  # above every domain app: it registers their models with auditlog
     "demo",
@@ -72,12 +74,18 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session gave its TOTP code
+    "csp.mfa_views.RequireMFAMiddleware",
     "audit.middleware.AuditActorMiddleware",  # the audit log's actor and IP come from the request
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 # The audit log (audit app, django-auditlog) stores the client IP of each change unless this is on.
 AUDITLOG_DISABLE_REMOTE_ADDR = env.bool("AUDITLOG_DISABLE_REMOTE_ADDR", default=False)
+
+# TOTP second factor (django-otp): when true, admins must enrol before using the app, and give a code at login.
+MFA_REQUIRED_FOR_ADMINS = env.bool("MFA_REQUIRED_FOR_ADMINS", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="csp")
 
 ROOT_URLCONF = "csp.urls"
 WSGI_APPLICATION = "csp.wsgi.application"

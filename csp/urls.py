@@ -3,12 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from csp import views
+from csp import mfa_views, views
 
 app_urls = (
     [
         path("profile/", views.profile, name="profile"),
         path("profile/token/", views.token_rotate, name="token_rotate"),
+        path("profile/mfa/", mfa_views.mfa_setup, name="mfa_setup"),
+        path("profile/mfa/disable/", mfa_views.mfa_disable, name="mfa_disable"),
         path("admin/users/", views.user_list, name="user_list"),
         path("admin/users/new/", views.user_edit, name="user_create"),
         path("admin/users/<int:pk>/", views.user_edit, name="user_edit"),
@@ -50,7 +52,8 @@ urlpatterns = [
     path("", include("triggers.urls")),
     path("", include("notifications.urls")),
     path("", include("audit.urls")),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", mfa_views.LoginView.as_view(), name="login"),
+    path("login/verify/", mfa_views.login_verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
