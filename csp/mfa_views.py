@@ -9,6 +9,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -24,6 +25,20 @@ class LoginView(auth_views.LoginView):
     """Django's login; when the user has a TOTP device the session is logged in only after the code."""
 
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "sso_enabled": settings.SSO_ENABLED,
+            "sso_name": settings.OIDC_PROVIDER_NAME,
+            "password_login_enabled": settings.PASSWORD_LOGIN_ENABLED,
+            "sso_failed": "sso" in self.request.GET,
+        }
+
+    def post(self, request, *args, **kwargs):
+        if not settings.PASSWORD_LOGIN_ENABLED:
+            return HttpResponseForbidden("Password login is disabled on this deployment; use single sign-on.")
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         user = form.get_user()
@@ -100,6 +115,8 @@ def mfa_disable(request):
 def mfa_enforced(request) -> bool:
     """Whether this (session) request must first enrol or verify a second factor (used by the middleware)."""
     user = request.user
+    if request.session.get("_auth_user_backend") == "csp.oidc.RoleMappingOIDCBackend":
+        return False  # single sign-on: the identity provider enforces its own second factor
     return bool(user.is_authenticated and mfa.mfa_required(user=user) and not user.is_verified())
 
 

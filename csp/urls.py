@@ -54,6 +54,7 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("login/", mfa_views.LoginView.as_view(), name="login"),
     path("login/verify/", mfa_views.login_verify, name="login_verify"),
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
