@@ -1,9 +1,8 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from audit.privacy_views import ContactEraseAPI, ContactExportAPI
-
 from audit.api.views import AuditEntryViewSet
+from audit.privacy_views import ContactEraseAPI, ContactExportAPI
 
 router = DefaultRouter()
 router.register("audit", AuditEntryViewSet, basename="audit")
