@@ -15,6 +15,7 @@ SORTS = {
     "stage": "lifecycle_stage",
     "owner": "owner__full_name",
     "updated": "updated_at",
+    "health": "health__score",
 }
 
 
@@ -45,6 +46,20 @@ class AccountFilter(django_filters.FilterSet):
     class Meta:
         model = Account
         fields: list[str] = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        # An empty value means "any": the page's selects send ``tier=&lifecycle_stage=`` on every change.
+        if data is not None and not hasattr(data, "getlist"):
+            data = {key: value for key, value in data.items() if value not in ("", None)}
+        elif data is not None:
+            data = data.copy()
+            for key in list(data.keys()):
+                values = [v for v in data.getlist(key) if v.strip()]
+                if values:
+                    data.setlist(key, values)
+                else:
+                    del data[key]
+        super().__init__(data, *args, **kwargs)
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(account_search_q(value.strip())) if value.strip() else queryset

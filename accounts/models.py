@@ -41,7 +41,12 @@ class Account(models.Model):
     name = models.CharField(max_length=200)
     domain = models.CharField(max_length=200, blank=True)
     external_id = models.CharField(
-        max_length=100, unique=True, null=True, blank=True, help_text="The id of this account in your CRM."
+        "external ID",
+        max_length=100,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The id of this account in your CRM.",
     )
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.SMB)
@@ -135,7 +140,9 @@ class Contact(models.Model):
     title = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=20, choices=ContactRole.choices, default=ContactRole.END_USER)
     is_primary = models.BooleanField(default=False)
-    external_id = models.CharField(max_length=200, blank=True, db_index=True, help_text="User id in your product.")
+    external_id = models.CharField(
+        "external ID", max_length=200, blank=True, db_index=True, help_text="User ID in your product."
+    )
     # Kept by usage ingestion: when this person was last active in the product.
     last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
     traits = models.JSONField(default=dict, blank=True, help_text="Traits from identify calls.")
@@ -175,7 +182,7 @@ class Contract(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts")
     name = models.CharField(max_length=200, blank=True)
-    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    external_id = models.CharField("external ID", max_length=100, unique=True, null=True, blank=True)
     start_date = models.DateField()
     end_date = models.DateField()
     recurring_amount = models.DecimalField(

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import DecimalField, Min, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from accounts.models import (
     Contract,
     ContractStatus,
 )
+from accounts.selectors import next_renewal_subquery
 from accounts.signals import account_changed_on_commit, contract_changed
 from csp.modeling import apply_fields
 from csp.models import User
@@ -94,15 +95,14 @@ def account_team_set(*, account: Account, members: Iterable[tuple[User, str]]) -
 def account_refresh_financials(*, account_ids: Iterable[int] | None = None, today: dt.date | None = None) -> int:
     """Recompute ARR and next renewal date from active contracts, set-based: one UPDATE for any number of
     accounts (``None`` means all). ARR is the sum of active contracts' annualised recurring amount (glossary:
-    ARR = MRR x 12); the next renewal is the earliest end date, today or later, among active contracts."""
+    ARR = MRR x 12); the next renewal is ``selectors.next_renewal_subquery`` (the one definition)."""
     today = today or timezone.localdate()
     active = Contract.objects.filter(account=OuterRef("pk"), status=ContractStatus.ACTIVE)
     arr_sq = active.values("account").annotate(total=Sum("arr")).values("total")
-    renewal_sq = active.filter(end_date__gte=today).values("account").annotate(first=Min("end_date")).values("first")
     qs = Account.objects.all() if account_ids is None else Account.objects.filter(id__in=list(account_ids))
     return qs.update(
         arr=Coalesce(Subquery(arr_sq), Value(Decimal("0")), output_field=DecimalField(max_digits=14, decimal_places=2)),
-        next_renewal_date=Subquery(renewal_sq),
+        next_renewal_date=next_renewal_subquery(today),
     )
 
 

@@ -1,11 +1,22 @@
-"""The Celery application. Periodic tasks are declared in code here (beat_schedule), not in a database."""
+"""The Celery application. Periodic tasks are declared in code here (beat_schedule), not in a database; queues and
+routes in settings (``CELERY_TASK_ROUTES``). ``SingleRunTask`` is the base of the long tasks (queue ``long``)."""
 
+import logging
 import os
+from functools import cache
 
-from celery import Celery
+from celery import Celery, Task
 from celery.schedules import crontab
+from celery.signals import worker_init
+from kombu.transport import TRANSPORT_ALIASES
+
+# The embedded broker of `make run` (csp/embedded_broker.py): kombu's filesystem transport, with atomic writes.
+TRANSPORT_ALIASES.setdefault("cspfs", "csp.embedded_broker:Transport")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csp.settings")
+
+# The queues of CELERY_TASK_ROUTES (csp/settings.py); a worker consuming all of them runs every task.
+QUEUES = ("ingest", "default", "long")
 
 app = Celery("csp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -30,6 +41,90 @@ app.conf.beat_schedule = {
     # Triggers: date-based conditions (renewal, no touchpoint), usage and utilization, segment entered/left.
     "triggers-evaluate": {
         "task": "triggers.tasks.triggers_evaluate_periodic",
-        "schedule": crontab(minute="*/15"),
+        # CSP_TRIGGERS_EVERY (seconds) shortens the period: the browser test watches a trigger fire by itself.
+        "schedule": float(os.environ.get("CSP_TRIGGERS_EVERY") or 0) or crontab(minute="*/15"),
     },
 }
+
+
+logger = logging.getLogger(__name__)
+
+
+def visibility_timeout(celery_app: Celery = app) -> int:
+    """Seconds Redis waits for an acknowledgement before handing a task to another worker (kombu's default 1 h)."""
+    return int((celery_app.conf.broker_transport_options or {}).get("visibility_timeout", 3600))
+
+
+def task_time_limits(celery_app: Celery = app) -> dict[str, int]:
+    """The hard time limit of every registered task (the app's default where a task sets none)."""
+    celery_app.loader.import_default_modules()  # every app's tasks module, as a worker imports them
+    default = celery_app.conf.task_time_limit
+    return {name: int(task.time_limit or default or 0) for name, task in celery_app.tasks.items()}
+
+
+def check_visibility_timeout(celery_app: Celery = app) -> None:
+    """Refuse a configuration where a task may still be running when Redis redelivers it."""
+    limits = task_time_limits(celery_app)
+    name, longest = max(limits.items(), key=lambda item: item[1])
+    timeout = visibility_timeout(celery_app)
+    if timeout <= longest:
+        raise SystemExit(
+            f"The broker visibility_timeout ({timeout} s, CELERY_VISIBILITY_TIMEOUT) must exceed the longest task "
+            f"time limit ({name}: {longest} s), or Redis hands a running task to a second worker."
+        )
+
+
+@worker_init.connect(dispatch_uid="csp-check-visibility-timeout")
+def _check_on_worker_start(sender, **kwargs) -> None:
+    # SystemExit, not an Exception: Celery logs and ignores exceptions raised by signal handlers.
+    check_visibility_timeout(sender.app)
+
+
+def _redis_url() -> str:
+    from django.conf import settings
+
+    return settings.REDIS_URL
+
+
+@cache
+def _redis():
+    import redis
+    from django.conf import settings
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+class SingleRunTask(Task):
+    """Base of the long tasks: one delivery of a task id runs at a time, and a delivery of a task id that already
+    completed is dropped. The visibility timeout already keeps Redis from redelivering a running task; this also
+    covers a worker restarted mid-run (acks_late requeues its task while a replacement may still be running
+    elsewhere) and an acknowledgement lost after success. A delivery that finds the task running is not lost: it
+    is re-sent with a delay, so it runs once the holder's mark expires (at the time limit) if that worker died.
+    Retries (same task id) release the mark first. Eager runs (tests, ``make run``) skip all this."""
+
+    duplicate_delay = 60  # seconds before a delivery that found the task running comes back
+
+    def __call__(self, *args, **kwargs):
+        request = self.request
+        if request.called_directly:  # task(...) in code: Task.__call__ sets up the request
+            return super().__call__(*args, **kwargs)
+        # From here the tracer has pushed the request (worker or apply()); run() keeps it current, so retries
+        # read the task's id and is_eager (super().__call__ would push a bare one outside a worker).
+        if request.is_eager or not _redis_url():  # eager, or the embedded broker of `make run` (no Redis)
+            return self.run(*args, **kwargs)
+        client, key = _redis(), f"csp:task-run:{request.id}"
+        limit = int(self.time_limit or self.app.conf.task_time_limit or visibility_timeout(self.app))
+        if not client.set(key, "running", nx=True, ex=limit):
+            if client.get(key) == b"done":
+                logger.warning("%s[%s] already completed: duplicate delivery dropped", self.name, request.id)
+                return None
+            logger.warning("%s[%s] is running elsewhere: duplicate delivery deferred", self.name, request.id)
+            self.apply_async(args, kwargs, task_id=request.id, countdown=self.duplicate_delay)
+            return None
+        try:
+            result = self.run(*args, **kwargs)
+        except BaseException:
+            client.delete(key)  # a retry (same id) or a redelivery after a failure may run it again
+            raise
+        client.set(key, "done", ex=visibility_timeout(self.app))
+        return result

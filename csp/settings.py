@@ -27,6 +27,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Origins whose browser pages may send events to /v1/* (CORS); "*" = any (the write key authenticates).
+TRACKING_ALLOWED_ORIGINS = env.list("TRACKING_ALLOWED_ORIGINS", default=["*"])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -74,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "csp.middleware.HtmxLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session gave its TOTP code
     "csp.mfa_views.RequireMFAMiddleware",
@@ -248,11 +251,26 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Celery: a real Redis broker when REDIS_URL is set; otherwise tasks run in-process (eagerly).
+# Celery: a real Redis broker when REDIS_URL is set. Without it tasks run in-process (eagerly), inside the web
+# request that enqueued them: acceptable for `make run` (DEBUG) and tests, never in production, where a history
+# recompute would then run inside a page view and a lost process would lose its tasks.
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+if not REDIS_URL and not (DEBUG or TESTING):
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when DEBUG is off: without a broker every background task (usage refresh, health "
+        "recompute, imports) would run inside the web request that enqueued it. Set REDIS_URL=redis://host:6379/0 "
+        "(see .env.example), or DEBUG=true for a local demo (make run)."
+    )
+# Without REDIS_URL, ``make run`` (run_demo) sets CSP_EMBEDDED_BROKER_DIR and starts a real worker and beat beside
+# the web server on kombu's filesystem transport (csp/embedded_broker.py: message files in that folder): periodic
+# tasks run on schedule and background work leaves the request, as in production, with nothing to install.
+# Neither set (tests, one-off commands): tasks run eagerly.
+CSP_EMBEDDED_BROKER_DIR = "" if REDIS_URL else env.str("CSP_EMBEDDED_BROKER_DIR", default="")
+if CSP_EMBEDDED_BROKER_DIR and not (DEBUG or TESTING):
+    raise ImproperlyConfigured("The embedded broker is for DEBUG (make run) and tests; production sets REDIS_URL")
+CELERY_BROKER_URL = REDIS_URL or ("cspfs://" if CSP_EMBEDDED_BROKER_DIR else "memory://")
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or CSP_EMBEDDED_BROKER_DIR)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a task whose worker dies mid-run is redelivered, not lost
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -260,7 +278,31 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Three queues, each with its own workers (docker-compose.yml, `make worker`), so a history recompute or an
+# import never waits in front of event -> CTA: `ingest` (usage rollups), `default` (triggers, CTAs,
+# notifications and anything unrouted), `long` (recomputes over every account, imports, survey sends, ledger).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "events.tasks.refresh_usage": {"queue": "ingest"},
+    "events.tasks.usage_sweep": {"queue": "ingest"},
+    "health.tasks.health_recompute_all": {"queue": "long"},
+    "health.tasks.health_recompute_history": {"queue": "long"},
+    "accounts.tasks.contracts_expire": {"queue": "long"},
+    "imports.tasks.import_dry_run": {"queue": "long"},
+    "imports.tasks.import_apply": {"queue": "long"},
+}
+# With acks_late, Redis hands an unacknowledged task to another worker once visibility_timeout passes, even if
+# the first is still running it: the timeout must exceed the longest hard time limit of any task (2 h, the
+# history recompute), which csp.celery checks when a worker starts (and a test checks for every task).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3 * 3600)}
+if CSP_EMBEDDED_BROKER_DIR:
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": str(Path(CSP_EMBEDDED_BROKER_DIR) / "messages"),
+        "data_folder_out": str(Path(CSP_EMBEDDED_BROKER_DIR) / "messages"),
+        "control_folder": str(Path(CSP_EMBEDDED_BROKER_DIR) / "control"),
+    }
+    for _folder in ("messages", "control"):
+        (Path(CSP_EMBEDDED_BROKER_DIR) / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TIMEZONE = TIME_ZONE
 
 LOGGING = {
@@ -268,6 +310,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # run_demo sets WARNING for its web server: one line per request would bury the demo logins.
+    "loggers": {"django.server": {"level": env.str("SERVER_LOG_LEVEL", default="INFO")}},
 }
 
 if not DEBUG and not TESTING:

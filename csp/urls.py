@@ -38,6 +38,8 @@ api_v1 = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (JSON, the API docs).
+    path("favicon.ico", views.favicon),
     path("", include(app_urls)),
     path("accounts/", include("accounts.urls")),
     path("", include("timeline.urls")),

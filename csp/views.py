@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
@@ -121,3 +122,8 @@ def server_error(request):
     if request.path.startswith(("/api/", "/v1/")):
         return JsonResponse({"code": "server_error", "message": "An unexpected error occurred."}, status=500)
     return render(request, "500.html", status=500)
+
+
+def favicon(request):
+    """``/favicon.ico``: browsers ask for it on pages without a ``<link rel="icon">`` (JSON, the API docs)."""
+    return redirect(static("csp/favicon.svg"), permanent=True)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import (
     Account,
+    AccountStatus,
     AccountTeamMember,
     AccountTeamRole,
     BillingPeriod,
@@ -126,12 +127,18 @@ def demo_seed(*, seed: int = 42) -> dict[str, int]:
         renewal = today + dt.timedelta(days=rng.randint(3, 540))
         years = rng.choice([1, 1, 1, 2, 3])
         monthly = tier == Tier.SMB and rng.random() < 0.5
-        seats = max(5, int(arr / rng.choice([400, 600, 900])))
+        # Seats a team of this size buys (5-40), so license utilization can be healthy with the users the
+        # usage simulation plays; one ARR-per-seat draw as before keeps later draws unchanged.
+        seats = max(5, min(40, int(arr / rng.choice([4000, 6000, 9000]))))
         contacts = rng.randint(2, 5)
         employees = rng.randint(20, 200) * (10 if tier == Tier.ENTERPRISE else 1)
         with_team = tier != Tier.SMB and rng.random() < 0.5
         if ext in existing:
             continue
+        churned = stage == LifecycleStage.CHURNED
+        if churned:
+            # A churned customer's last term ended (1-8 months ago): no future renewal, no ARR, usage gone dormant.
+            renewal = today - dt.timedelta(days=30 + row["n"] * 7 % 210)
         parent = None
         if row["parent"]:
             parent = parents.get(row["parent"]) or Account.objects.filter(external_id=row["parent"]).first()
@@ -139,6 +146,7 @@ def demo_seed(*, seed: int = 42) -> dict[str, int]:
             name=row["name"], domain=row["name"].lower().replace(" ", "") + ".example", external_id=ext,
             parent=parent, tier=tier, industry=industry, employee_count=employees, region=region,
             lifecycle_stage=stage, engagement_model=ENGAGEMENT[tier], owner=owner,
+            status=AccountStatus.INACTIVE if churned else AccountStatus.ACTIVE,
             custom_fields={"plan": rng.choice(["Starter", "Pro", "Enterprise"]), "crm_segment": tier.label},
         )  # fmt: skip
         parents[ext] = account
@@ -169,7 +177,8 @@ def demo_seed(*, seed: int = 42) -> dict[str, int]:
             start_date=start, end_date=renewal, billing_period=BillingPeriod.MONTH if monthly else BillingPeriod.YEAR,
             recurring_amount=(arr / 12).quantize(Decimal("1")) if monthly else arr, arr=arr if not monthly
             else (arr / 12).quantize(Decimal("1")) * 12, one_time_fees=Decimal(rng.choice([0, 0, 2500, 10000])),
-            seats=seats, auto_renew=tier == Tier.SMB, status=ContractStatus.ACTIVE,
+            seats=seats, auto_renew=tier == Tier.SMB and not churned,
+            status=ContractStatus.EXPIRED if churned else ContractStatus.ACTIVE,
         )  # fmt: skip
         # An expired predecessor gives the account history: a renewal already happened once.
         if years == 1 and rng.random() < 0.5:

@@ -8,7 +8,8 @@ the CSM landscape"):
   ending that day (a rolling month).
 - Stickiness = Daily Active Users ÷ Monthly Active Users, "typically displayed as a monthly rolling average":
   the average DAU of the last 30 days ÷ MAU of the last 30 days.
-- License utilization = active users ÷ seats: MAU ÷ seats of the account's active contracts x 100.
+- License utilization = active users ÷ seats: MAU ÷ seats of the account's contracts in force that day x 100.
+  Defined once, below (``license_utilization`` and its SQL twin ``annotate_license_utilization``).
 - Adoption Rate (AR): "the percentage of users ... utilising the critical features" (the glossary's
   AR = # of new users ÷ total # of users x 100, applied per key feature): users of the feature in the last
   30 days ÷ MAU x 100.
@@ -18,13 +19,14 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, F, FloatField, Max, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, FloatField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
 
-from accounts.models import Contact, Contract, ContractStatus
+from accounts.models import Contact, Contract
+from accounts.selectors import contract_in_force_q
 from events.models import AccountDailyEvent, AccountDailyUser, Event, KeyFeature
 
-WINDOW = 30  # days in a "month" for MAU
+WINDOW = 30  # days of the rolling month: MAU, active users over 30 days, license utilization
 
 
 def active_user_series(*, account_id: int, today: dt.date, days: int = 90) -> list[dict[str, Any]]:
@@ -68,15 +70,60 @@ def stickiness(series: list[dict[str, Any]]) -> float | None:
     return round(sum(p["dau"] for p in window) / len(window) / mau * 100, 1)
 
 
-def seats(*, account_id: int) -> int:
-    """Seats of the account's active contracts (one aggregate query)."""
-    agg = Contract.objects.filter(account_id=account_id, status=ContractStatus.ACTIVE).aggregate(n=Sum("seats"))
+# --- license utilization: the one definition (Usage tab, segment rules, trigger conditions, health measures) ----
+
+
+def active_window(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The 30-day active-user window ending ``day`` (inclusive): MAU, "active users (30 days)", utilization."""
+    return day - dt.timedelta(days=WINDOW - 1), day
+
+
+def license_utilization(*, active_users: int | None, seats: int | None) -> float | None:
+    """License utilization = active users ÷ seats x 100 (glossary: "License" = a user seat): the distinct users
+    active in the 30-day window ÷ the seats of the contracts in force that day; no seats → None (undefined)."""
+    return (active_users or 0) * 100.0 / seats if seats else None
+
+
+def seats_in_force_q(*, day: dt.date, prefix: str = "") -> Q:
+    """The contracts whose seats count on ``day`` (accounts' contracts in force)."""
+    return contract_in_force_q(day, prefix=prefix)
+
+
+def seats(*, account_id: int, day: dt.date) -> int:
+    """Seats of the account's contracts in force on the day (one aggregate query)."""
+    agg = Contract.objects.filter(seats_in_force_q(day=day), account_id=account_id).aggregate(n=Sum("seats"))
     return agg["n"] or 0
 
 
-def license_utilization(*, active_users: int, seat_count: int) -> float | None:
-    """License utilization = active users ÷ seats x 100 (MAU over seats of active contracts)."""
-    return round(active_users * 100 / seat_count, 1) if seat_count else None
+def seats_subquery(*, day: dt.date) -> Subquery:
+    """Seats in force on the day of the account ``OuterRef("pk")``, for annotating any number of accounts."""
+    return Subquery(
+        Contract.objects.filter(seats_in_force_q(day=day), account=OuterRef("pk"))
+        .order_by()
+        .values("account")
+        .annotate(n=Sum("seats"))
+        .values("n")
+    )
+
+
+def active_users_subquery(*, first: dt.date, last: dt.date) -> Subquery:
+    """Distinct users active for the account ``OuterRef("pk")`` between two days (inclusive), from the rollup."""
+    return Subquery(
+        AccountDailyUser.objects.filter(account=OuterRef("pk"), day__gte=first, day__lte=last)
+        .order_by()
+        .values("account")
+        .annotate(n=Count("user_key", distinct=True))
+        .values("n")
+    )
+
+
+def annotate_license_utilization(qs: QuerySet, *, day: dt.date, name: str = "license_utilization") -> QuerySet:
+    """Annotate accounts with ``name`` = ``license_utilization`` in SQL (NULL without seats): one query for any
+    number of accounts (segment rules and trigger conditions filter on it)."""
+    first, last = active_window(day)
+    active = Coalesce(active_users_subquery(first=first, last=last), Value(0))
+    seat_count = NullIf(Cast(Coalesce(seats_subquery(day=day), Value(0)), FloatField()), Value(0.0))
+    return qs.annotate(**{name: Cast(active, FloatField()) * Value(100.0) / seat_count})
 
 
 def top_events(*, account_id: int, today: dt.date, days: int = WINDOW, limit: int = 10) -> list[dict[str, Any]]:
@@ -92,7 +139,7 @@ def top_events(*, account_id: int, today: dt.date, days: int = WINDOW, limit: in
 def feature_adoption(*, account_id: int, today: dt.date, mau: int) -> list[dict[str, Any]]:
     """Per key feature: users and uses in the last 30 days and AR = users ÷ MAU x 100 (two queries)."""
     features = list(KeyFeature.objects.all())
-    since = dt.datetime.combine(today - dt.timedelta(days=WINDOW - 1), dt.time.min, tzinfo=dt.UTC)
+    since = dt.datetime.combine(active_window(today)[0], dt.time.min, tzinfo=dt.UTC)
     used = {
         row["event"]: row
         for row in Event.objects.filter(
@@ -131,7 +178,7 @@ def usage_summary(*, account_id: int, today: dt.date, days: int = 90) -> dict[st
     """Everything the Usage tab shows, in a fixed number of queries (6) whatever the data size."""
     series = active_user_series(account_id=account_id, today=today, days=days)
     last = series[-1]
-    seat_count = seats(account_id=account_id)
+    seat_count = seats(account_id=account_id, day=today)
     return {
         "series": series,
         "dau": last["dau"],
@@ -139,42 +186,8 @@ def usage_summary(*, account_id: int, today: dt.date, days: int = 90) -> dict[st
         "mau": last["mau"],
         "stickiness": stickiness(series),
         "seats": seat_count,
-        "license_utilization": license_utilization(active_users=last["mau"], seat_count=seat_count),
+        "license_utilization": license_utilization(active_users=last["mau"], seats=seat_count),
         "top_events": top_events(account_id=account_id, today=today),
         "features": feature_adoption(account_id=account_id, today=today, mau=last["mau"]),
         "contacts": contacts_last_seen(account_id=account_id),
     }
-
-
-# --- the same figures for many accounts at once (correlated subqueries) -----------------------------------
-
-
-def seats_subquery() -> Subquery:
-    """Seats of the account's active contracts."""
-    return Subquery(
-        Contract.objects.filter(account=OuterRef("pk"), status=ContractStatus.ACTIVE)
-        .order_by()
-        .values("account")
-        .annotate(n=Sum("seats"))
-        .values("n")
-    )
-
-
-def active_users_subquery(*, first: dt.date, last: dt.date) -> Subquery:
-    """Distinct user keys active for the account between two days (inclusive), from the daily rollup."""
-    return Subquery(
-        AccountDailyUser.objects.filter(account=OuterRef("pk"), day__gte=first, day__lte=last)
-        .order_by()
-        .values("account")
-        .annotate(n=Count("user_key", distinct=True))
-        .values("n")
-    )
-
-
-def annotate_license_utilization(qs: QuerySet, *, today: dt.date, name: str = "seg_license_utilization") -> QuerySet:
-    """Annotate accounts with ``name`` = license utilization, set-based (one SQL query for any number of accounts):
-    MAU over the 30 days ending ``today`` ÷ seats of the active contracts x 100; NULL without seats, so an account
-    without seats never matches a utilization condition. Segment rules and trigger conditions use it."""
-    mau = Coalesce(active_users_subquery(first=today - dt.timedelta(days=WINDOW - 1), last=today), Value(0))
-    seats = NullIf(Cast(Coalesce(seats_subquery(), Value(0)), FloatField()), Value(0.0))
-    return qs.annotate(**{name: Cast(mau, FloatField()) * Value(100.0) / seats})

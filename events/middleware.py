@@ -1,5 +1,9 @@
 """Serve the Segment endpoints before the session, CSRF, auth and messages middleware run."""
 
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
+
 from events.tracking import urlpatterns
 
 PREFIX = "/v1/"
@@ -17,4 +21,34 @@ class TrackingShortcutMiddleware:
 
     def __call__(self, request):
         view = VIEWS.get(request.path_info)
-        return view(request) if view is not None else self.get_response(request)
+        if view is None:
+            return self.get_response(request)
+        origin = request.headers.get("Origin")
+        if origin is None:  # server-side SDKs: no CORS
+            return view(request)
+        if not origin_allowed(origin):
+            # Refused before storing: a browser's simple (text/plain) POST reaches us without a preflight.
+            return JsonResponse({"code": "origin_not_allowed", "message": f"Origin {origin} may not send events."},
+                                status=403)  # fmt: skip
+        response = _preflight(request) if request.method == "OPTIONS" else view(request)
+        # Browser SDKs (analytics.js / @segment/analytics-next) run on the customer's product, another origin.
+        response["Access-Control-Allow-Origin"] = origin
+        patch_vary_headers(response, ["Origin"])
+        return response
+
+
+def origin_allowed(origin: str) -> bool:
+    """Any origin unless TRACKING_ALLOWED_ORIGINS lists some (the write key authenticates, not the origin)."""
+    allowed = settings.TRACKING_ALLOWED_ORIGINS
+    return "*" in allowed or origin in allowed
+
+
+def _preflight(request) -> HttpResponse:
+    """Answer the CORS preflight a browser sends before a POST with JSON, gzip or Basic auth headers."""
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = request.headers.get(
+        "Access-Control-Request-Headers", "Authorization, Content-Type, Content-Encoding"
+    )
+    response["Access-Control-Max-Age"] = "86400"
+    return response

@@ -131,9 +131,11 @@ def attribute_by_group_id() -> int:
     firsts = dict(found.order_by().values("group_id").annotate(first=Min("timestamp")).values_list("group_id", "first"))
     if not firsts:
         return 0
-    count = found.update(account=Subquery(matching.values("id")[:1]))
-    accounts = dict(Account.objects.filter(external_id__in=firsts).values_list("external_id", "id"))
+    # Attribution and marks commit together: if marking fails (and the task retries), the events are still
+    # unmatched on the retry, rather than attributed with their rollups never refreshed.
     with transaction.atomic():
+        count = found.update(account=Subquery(matching.values("id")[:1]))
+        accounts = dict(Account.objects.filter(external_id__in=firsts).values_list("external_id", "id"))
         mark_dirty({accounts[g]: t for g, t in firsts.items() if g in accounts})
     return count
 

@@ -161,6 +161,8 @@ def _group(source: EventSource, msg: Message) -> Account | None:
         source=source, user_id=user_id, defaults={"group_id": msg.group_id, "account": account}
     )
     if account is not None:
+        # Before attributing: the user's earlier identify calls are still unmatched (a cheap partial index).
+        _contact_from_earlier_identify(source, user_id, account)
         attribute_unmatched(source=source, user_id=user_id, group_id=msg.group_id, account=account)
     else:
         # The user's earlier events wait under this group id until its account exists (see pipeline.sweep).
@@ -168,6 +170,23 @@ def _group(source: EventSource, msg: Message) -> Account | None:
             group_id=msg.group_id
         )
     return account
+
+
+def _contact_from_earlier_identify(source: EventSource, user_id: str, account: Account) -> None:
+    """SDKs identify at login, then group: the identify found no account and made no contact. Now that the user
+    belongs to an account, create or link the contact from that user's latest (still unmatched) identify."""
+    if not user_id or Contact.objects.filter(external_id=user_id).exists():
+        return
+    latest = (
+        Event.objects.filter(account__isnull=True, source=source, user_id=user_id, type="identify")
+        .order_by("-timestamp", "-id")
+        .values_list("properties", flat=True)
+        .first()
+    )
+    if latest is None:
+        return
+    traits = latest if isinstance(latest, dict) else {}
+    _identify(source, Message("identify", "", user_id, "", "", "", timezone.now(), traits, {}, traits), account)
 
 
 def attribute_unmatched(*, source: EventSource, user_id: str, group_id: str, account: Account) -> int:

@@ -16,7 +16,7 @@ from functools import cache
 
 import orjson
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
 
 from accounts.models import Account
 from events.messages import Message
@@ -27,21 +27,35 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+class PreparedCursor(psycopg.Cursor):
+    """psycopg's server-side binding cursor that runs each statement as a prepared statement (Django's cursor
+    wrappers call ``execute(sql, params)``, so the choice rides on the cursor)."""
+
+    prepare: bool | None = True
+
+    def execute(self, query, params=None, **kwargs):
+        kwargs.setdefault("prepare", self.prepare)
+        return super().execute(query, params, **kwargs)
+
+
 def fetch_prepared(sql: str, params: dict | list) -> list[tuple]:
     """Run one hot-path statement on PostgreSQL as a prepared statement and return its rows. Django's cursors
     bind parameters client-side, so PostgreSQL plans every statement again; for these statements planning
-    cost as much as running them. The statement runs on Django's connection, so in its transaction; it is
-    added to Django's query log when that is on (tests count queries). Set the database option
+    cost as much as running them. The psycopg cursor is wrapped in Django's own cursor wrapper, so the statement
+    runs on Django's connection and in its transaction, its errors are Django's ``DatabaseError`` family (a
+    task's ``autoretry_for=(OperationalError, ...)`` sees them), ``connection.execute_wrapper`` instrumentation
+    sees it and the query log records it (DEBUG, tests counting queries). Set the database option
     ``prepare_threshold`` to None behind a pooler that cannot keep prepared statements."""
     db = connections[DEFAULT_DB_ALIAS]  # one lookup of the per-thread connection, not one per attribute
     db.ensure_connection()
+    db.validate_thread_sharing()
     raw = db.connection
-    with psycopg.Cursor(raw) as cursor:
-        cursor.execute(sql, params, prepare=None if raw.prepare_threshold is None else True)
-        rows = cursor.fetchall() if cursor.description else []
-    if db.queries_logged:
-        db.queries_log.append({"sql": sql, "time": "0.000"})
-    return rows
+    cursor = PreparedCursor(raw)
+    if raw.prepare_threshold is None:
+        cursor.prepare = None  # psycopg's own choice: never, with the threshold off
+    with db.make_debug_cursor(cursor) if db.queries_logged else db.make_cursor(cursor) as wrapped:
+        wrapped.execute(sql, params)
+        return wrapped.fetchall() if wrapped.description else []
 
 
 ON_CONFLICT = "ON CONFLICT (source_id, message_id) DO NOTHING"
@@ -97,8 +111,9 @@ def insert_events_pg(*, source_id: int, messages: list[Message], received_at: dt
         # costs PostgreSQL a second unique-index probe for every row of every call.
         try:
             return [row[0] for row in fetch_prepared(_insert_sql(skip_duplicates=False), params)]
-        except psycopg.errors.UniqueViolation:
-            pass
+        except IntegrityError as exc:
+            if not isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
+                raise
     return [row[0] for row in fetch_prepared(_insert_sql(skip_duplicates=True), params)]
 
 

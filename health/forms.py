@@ -15,7 +15,8 @@ class OverrideForm(forms.Form):
 
 
 class SentimentForm(forms.Form):
-    sentiment = forms.ChoiceField(choices=Band.choices, label="Your pulse")
+    # No default: a pulse preset to Red (the first band) got recorded by accident.
+    sentiment = forms.ChoiceField(choices=[("", "Choose your pulse…"), *Band.choices], label="Your pulse")
     note = forms.CharField(required=False, max_length=500)
 
 

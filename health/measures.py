@@ -17,13 +17,16 @@ from django.db import connection
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
 from django.utils import timezone
 
-from accounts.models import Contract, ContractStatus
+from accounts.models import Contract
+from accounts.selectors import contract_in_force_q
+from events.metrics import WINDOW, active_window, license_utilization, seats_in_force_q
 from events.models import AccountDailyEvent, AccountDailyUser, KeyFeature
 from health.models import Band, Direction, HealthOverride, MeasureGroup, SentimentPulse
 from support.models import Ticket, TicketStatus
 
-# Days of usage rollups read per recompute: the current 30-day period and the previous one.
-PERIOD_DAYS = 30
+# Days of usage rollups read per recompute: the current 30-day period (events' active-user window) and the
+# previous one.
+PERIOD_DAYS = WINDOW
 USAGE_LOOKBACK_DAYS = 2 * PERIOD_DAYS
 SUPPORT_WINDOW_DAYS = 90
 ARR_CHANGE_DAYS = 90
@@ -113,7 +116,8 @@ def run_sources(
 def usage_source(account_ids: list[int] | None, as_of: dt.date) -> Rows:
     """Active users over 7 and 30 days (distinct user keys), user-days, last active day, and event volume of the
     current and previous 30-day periods, from ``AccountDailyUser``: one GROUP BY over 60 days of rollups."""
-    d7, d30, d60 = (as_of - dt.timedelta(days=n - 1) for n in (7, PERIOD_DAYS, USAGE_LOOKBACK_DAYS))
+    d7, d60 = (as_of - dt.timedelta(days=n - 1) for n in (7, USAGE_LOOKBACK_DAYS))
+    d30 = active_window(as_of)[0]  # au30 is the active users of license utilization (events.metrics)
     current = Q(day__gte=d30)
     qs = _scoped(AccountDailyUser.objects.filter(day__gte=d60, day__lte=as_of), account_ids)
     rows = (
@@ -170,22 +174,20 @@ def support_source(account_ids: list[int] | None, as_of: dt.date) -> Rows:
 
 @register_source("contracts")
 def contracts_source(account_ids: list[int] | None, as_of: dt.date) -> Rows:
-    """ARR and seats of the contracts in force on the day and 90 days before, and the next contract end date.
-    A contract is in force from its start to its end date unless it is a draft or was cancelled."""
+    """ARR and seats of the contracts in force on the day and 90 days before, and the next contract end date
+    (``accounts.selectors.contract_in_force_q``; seats as license utilization counts them, ``events.metrics``)."""
     then = as_of - dt.timedelta(days=ARR_CHANGE_DAYS)
-    in_force_now = Q(start_date__lte=as_of, end_date__gte=as_of)
-    in_force_then = Q(start_date__lte=then, end_date__gte=then)
-    qs = _scoped(
-        Contract.objects.filter(status__in=[ContractStatus.ACTIVE, ContractStatus.EXPIRED], end_date__gte=then),
-        account_ids,
-    )
+    in_force_now = contract_in_force_q(as_of)
+    in_force_then = contract_in_force_q(then)
+    qs = _scoped(Contract.objects.filter(end_date__gte=then, start_date__lte=as_of), account_ids)
     rows = (
         qs.values("account_id")
         .order_by()
         .annotate(
             arr_now=Sum("arr", filter=in_force_now),
             arr_then=Sum("arr", filter=in_force_then),
-            seats=Sum("seats", filter=in_force_now),
+            seats=Sum("seats", filter=seats_in_force_q(day=as_of)),
+            # The one definition of the next renewal (accounts.selectors): the first end of a term in force.
             next_end=Min("end_date", filter=in_force_now),
         )
     )
@@ -256,7 +258,7 @@ def _feature_adoption(r):
 
 def _license_utilization(r):
     seats = r["contracts"].get("seats") if r["contracts"] else None
-    return _ratio(_usage(r, "au30"), seats)
+    return license_utilization(active_users=_usage(r, "au30"), seats=seats)
 
 
 def _avg_response_hours(r):

@@ -51,7 +51,9 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"{number}%"
     if unit == "pulse":
         return {0: "red", 50: "yellow", 100: "green"}.get(round(value), number)
-    return f"{number} {unit}" if unit in ("days", "hours") else number
+    if unit in ("days", "hours"):
+        return f"{number} {unit[:-1] if number == '1' else unit}"  # "1 day", not "1 days"
+    return number
 
 
 @dataclass
@@ -164,6 +166,10 @@ def explanation(account_id: int, today: dt.date | None = None) -> dict:
     return result
 
 
+def pluralize_days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
 def chart_data(snaps: list[HealthSnapshot]) -> dict:
     """One point per day (the day's last snapshot): the score and each measure's points, for Chart.js."""
     by_day: dict[dt.date, HealthSnapshot] = {}
@@ -171,7 +177,11 @@ def chart_data(snaps: list[HealthSnapshot]) -> dict:
         by_day[snap.as_of] = snap
     days = sorted(by_day)
     keys = list(dict.fromkeys(k for d in days for k in by_day[d].breakdown))
+    span = (days[-1] - days[0]).days + 1 if days else 0
+    # The title says what the chart shows: a shorter history is not "the last 180 days".
+    title = f"Last {CHART_DAYS} days" if span >= CHART_DAYS else f"Since {days[0]:%Y-%m-%d} ({pluralize_days(span)})"
     return {
+        "title": title,
         "labels": [d.isoformat() for d in days],
         "score": [by_day[d].score for d in days],
         "measures": [

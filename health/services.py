@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from csp.locks import advisory_xact_lock
 from csp.models import User
 from health.assignment import account_q
 from health.bulk import insert_snapshots, snapshot_writer, upsert_current
@@ -79,6 +80,9 @@ def health_recompute(
 
 
 def _persist(prepared: Prepared, everyone: bool, now: dt.datetime, source: str) -> RecomputeStats:
+    # Concurrent recomputes (a redelivered task, overlapping event-driven ones) write one after the other, so each
+    # reads the fingerprints the previous one stored and an unchanged score is not snapshotted twice.
+    advisory_xact_lock("health-current")
     as_of = prepared.as_of
     ids = None if everyone else prepared.account_ids
     current_qs = AccountHealth.objects.all() if ids is None else AccountHealth.objects.filter(account_id__in=ids)
@@ -149,6 +153,8 @@ def health_recompute_history(
     for offset in range(days, 0, -1):
         day = today - dt.timedelta(days=offset)
         with transaction.atomic():
+            # Two runs (a redelivered task) take turns per day: the second deletes what the first wrote.
+            advisory_xact_lock("health-history")
             results = compute(as_of=day, scorecard_id=scorecard_id)
             old = HealthSnapshot.objects.filter(as_of=day)
             if scorecard_id is not None:

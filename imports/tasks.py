@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from csp.celery import SingleRunTask
 from imports import services
 
 # Transient database errors are retried with backoff; anything else fails the job with its message.
@@ -10,7 +11,7 @@ TRANSIENT = (OperationalError, InterfaceError)
 
 
 @shared_task(
-    bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3,
+    base=SingleRunTask, bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3,
     time_limit=1800, soft_time_limit=1740,
 )  # fmt: skip
 def import_dry_run(self, job_id: int) -> None:
@@ -24,7 +25,7 @@ def import_dry_run(self, job_id: int) -> None:
 
 
 @shared_task(
-    bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3,
+    base=SingleRunTask, bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3,
     time_limit=1800, soft_time_limit=1740,
 )  # fmt: skip
 def import_apply(self, job_id: int) -> None:

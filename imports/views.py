@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -101,7 +102,9 @@ def account_export(request):
     params.setdefault("ordering", "name")
     flt = AccountFilter(params, queryset=account_selectors.account_list(user=request.user), request=request)
     if not flt.is_valid():
-        return HttpResponse(f"Invalid filters: {flt.errors.as_text()}", status=400, content_type="text/plain")
+        context = {"message": "Some filters were not understood; fix them on the book of business and export again.",
+                   "errors": flt.errors, "back": reverse("accounts:list") + "?" + request.GET.urlencode()}  # fmt: skip
+        return render(request, "imports/export_error.html", context, status=400)
     return _stream(exports.ACCOUNT_HEADER, exports.account_rows(flt.qs), f"accounts-{timezone.localdate()}.csv")
 
 
@@ -112,7 +115,9 @@ def timeline_export(request, pk: int):
     kinds = request.GET.getlist("kind")
     bad = [k for k in kinds if k not in EntryKind.values]
     if bad:
-        return HttpResponse(f"Unknown kind: {bad[0]}", status=400, content_type="text/plain")
+        context = {"message": f"Unknown timeline entry kind: {bad[0]}.", "errors": {},
+                   "back": reverse("timeline:account", args=[account.pk])}  # fmt: skip
+        return render(request, "imports/export_error.html", context, status=400)
     qs = timeline_feed(account_id=account.pk, kinds=kinds)
     return _stream(
         exports.TIMELINE_HEADER, exports.timeline_rows(qs), f"timeline-{account.pk}-{timezone.localdate()}.csv"

@@ -69,7 +69,11 @@ class CTAReason(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     cta_type = models.CharField(
-        max_length=16, choices=CTAType.choices, blank=True, help_text="Leave blank to offer it for every type."
+        "CTA type",
+        max_length=16,
+        choices=CTAType.choices,
+        blank=True,
+        help_text="Leave blank to offer it for every type.",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -87,7 +91,11 @@ class Playbook(models.Model):
     name = models.CharField(max_length=150, unique=True)
     description = models.TextField(blank=True)
     cta_type = models.CharField(
-        max_length=16, choices=CTAType.choices, blank=True, help_text="The CTA type this playbook is meant for."
+        "CTA type",
+        max_length=16,
+        choices=CTAType.choices,
+        blank=True,
+        help_text="The CTA type this playbook is meant for.",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -184,7 +192,7 @@ class CTA(models.Model):
 class CTATask(models.Model):
     """A task of a CTA, stamped from a playbook step (or added by hand), with its real date and assignee."""
 
-    cta = models.ForeignKey(CTA, on_delete=models.CASCADE, related_name="tasks")
+    cta = models.ForeignKey(CTA, on_delete=models.CASCADE, related_name="tasks", verbose_name="CTA")
     playbook_task = models.ForeignKey(PlaybookTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     position = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
@@ -214,7 +222,7 @@ class CTATask(models.Model):
 class CTAComment(models.Model):
     """A note on a CTA's progress, by a colleague."""
 
-    cta = models.ForeignKey(CTA, on_delete=models.CASCADE, related_name="comments")
+    cta = models.ForeignKey(CTA, on_delete=models.CASCADE, related_name="comments", verbose_name="CTA")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)

@@ -23,7 +23,7 @@ class Ticket(models.Model):
     """A support ticket from the help desk. Times are the help desk's own."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tickets")
-    external_id = models.CharField(max_length=100, unique=True)
+    external_id = models.CharField("external ID", max_length=100, unique=True)
     subject = models.CharField(max_length=300, blank=True)
     priority = models.CharField(max_length=10, choices=TicketPriority.choices, default=TicketPriority.NORMAL)
     status = models.CharField(max_length=10, choices=TicketStatus.choices, default=TicketStatus.OPEN)

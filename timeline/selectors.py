@@ -32,13 +32,28 @@ def activity_list() -> QuerySet[Activity]:
     return Activity.objects.select_related("account", "author").prefetch_related("attendee_contacts", "attendee_users")
 
 
-def going_dark(*, user: User, scope: str, days: int, today: dt.datetime | None = None) -> QuerySet[Account]:
-    """Active accounts in the user's book with no touchpoint for ``days`` days (or none ever), the
-    longest-silent first."""
+# Sort keys of the Going dark list; "-key" reverses. Silence (longest first) is the default.
+DARK_SORTS = {
+    "silence": (F("last_touchpoint_at").asc(nulls_first=True),),
+    "health": (F("health__score").asc(nulls_first=True),),
+    "arr": (F("arr").asc(),),
+    "name": (F("name").asc(),),
+}
+
+
+def going_dark(
+    *, user: User, scope: str, days: int, today: dt.datetime | None = None, ordering: str = "silence"
+) -> QuerySet[Account]:
+    """Active accounts in the user's book with no touchpoint for ``days`` days (or none ever), sorted by
+    ``ordering`` (a DARK_SORTS key, "-" for descending; unknown keys sort by silence)."""
     since = (today or timezone.now()) - dt.timedelta(days=days)
+    key = ordering.removeprefix("-")
+    order = DARK_SORTS.get(key, DARK_SORTS["silence"])
+    if ordering.startswith("-") and key in DARK_SORTS:
+        order = tuple(o.copy().reverse_ordering() for o in order)
     return (
         account_list(user=user, scope=scope)
         .filter(status="active")
         .filter(Q(last_touchpoint_at__lt=since) | Q(last_touchpoint_at__isnull=True))
-        .order_by(F("last_touchpoint_at").asc(nulls_first=True), "name")
+        .order_by(*order, "name")
     )

@@ -1,5 +1,7 @@
 """The account Timeline tab (feed + quick log form), the htmx sentiment suggestion and the going-dark list."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -116,7 +118,10 @@ def going_dark(request):
     scope = request.GET.get("scope") or default_scope(request.user)
     if scope not in SCOPES:
         scope = "all"
-    qs = selectors.going_dark(user=request.user, scope=scope, days=days)
+    ordering = request.GET.get("ordering") or "silence"
+    qs = selectors.going_dark(user=request.user, scope=scope, days=days, ordering=ordering)
     page = Paginator(qs, DARK_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "days": days, "scope": scope, "scopes": SCOPES}
+    querystring = urlencode({"days": days, "scope": scope, "ordering": ordering})
+    context = {"page": page, "days": days, "scope": scope, "scopes": SCOPES, "querystring": querystring,
+               "ordering": ordering}  # fmt: skip
     return render(request, "timeline/going_dark.html", context)

@@ -99,7 +99,7 @@ def _usage_drop(qs, p, today, now):
 
 
 def _license(qs, p, today, now):
-    return annotate_license_utilization(qs, today=today, name="t_util").filter(t_util__lt=p["percent"])
+    return annotate_license_utilization(qs, day=today, name="t_util").filter(t_util__lt=p["percent"])
 
 
 def _renewal(qs, p, today, now):

@@ -28,7 +28,10 @@ def _param_fields() -> dict[str, forms.Field]:
 class TriggerForm(forms.ModelForm):
     # A URL typed without a scheme means https (Django 6's default; explicit here to avoid the 5.x warning).
     webhook_url = forms.URLField(
-        required=False, assume_scheme="https", help_text=Trigger._meta.get_field("webhook_url").help_text
+        required=False,
+        assume_scheme="https",
+        label="Webhook URL",
+        help_text=Trigger._meta.get_field("webhook_url").help_text,
     )
 
     class Meta:

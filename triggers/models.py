@@ -49,26 +49,37 @@ class Trigger(models.Model):
         help_text="Only accounts of this segment (optional).",
     )
     # Actions
-    open_cta = models.BooleanField(default=True)
-    cta_type = models.CharField(max_length=16, choices=CTAType.choices, default=CTAType.RISK)
-    cta_priority = models.CharField(max_length=8, choices=CTAPriority.choices, default=CTAPriority.HIGH)
+    open_cta = models.BooleanField("open a CTA", default=True)
+    cta_type = models.CharField("CTA type", max_length=16, choices=CTAType.choices, default=CTAType.RISK)
+    cta_priority = models.CharField("CTA priority", max_length=8, choices=CTAPriority.choices, default=CTAPriority.HIGH)
     cta_reason = models.ForeignKey(
-        "playbooks.CTAReason", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "playbooks.CTAReason",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="CTA reason",
     )
     cta_playbook = models.ForeignKey(
-        "playbooks.Playbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "playbooks.Playbook",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="CTA playbook",
     )
     cta_title = models.CharField(
+        "CTA title",
         max_length=200,
         default="{{ trigger }}: {{ account }}",
         help_text="Template: {{ account }}, {{ trigger }}, {{ reason }}, {{ owner }}.",
     )
     cta_due_in_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Blank: the playbook's last step (or a week)."
+        "CTA due in (days)", null=True, blank=True, help_text="Blank: the playbook's last step (or a week)."
     )
     notify_owner = models.BooleanField(default=False, help_text="In-app notification to the account owner.")
     notify_email = models.BooleanField(default=False, help_text="Also email the owner.")
-    webhook_url = models.URLField(blank=True, help_text="POST a Slack-compatible JSON body here.")
+    webhook_url = models.URLField("webhook URL", blank=True, help_text="POST a Slack-compatible JSON body here.")
     set_lifecycle_stage = models.CharField(max_length=16, choices=LifecycleStage.choices, blank=True)
     cooldown_days = models.PositiveSmallIntegerField(
         default=14, help_text="After its CTA is closed (or, without CTA, after it fired), wait this long."

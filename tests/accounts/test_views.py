@@ -49,6 +49,23 @@ def test_search_filter_sort_and_htmx_partial(client_as, csm):
     assert [a.name for a in response.context["page"].object_list] == ["Zeta Robotics"]
 
 
+def test_book_sorts_by_health_on_the_page_and_the_api(client_as, api_as, csm):
+    from tests.triggers.factories import set_health
+
+    for name, score, band in [("Mid", 55, "yellow"), ("Low", 20, "red"), ("High", 90, "green")]:
+        set_health(AccountFactory(name=name, owner=csm), score, band)
+    client = client_as("csm")
+    page = client.get(reverse("accounts:list"), {"ordering": "health", "tier": "", "lifecycle_stage": ""})
+    assert "not understood" not in page.content.decode()
+    assert [a.name for a in page.context["page"].object_list] == ["Low", "Mid", "High"]
+    assert "ordering=health" in page.content.decode()  # the Health header is a sort link
+    page = client.get(reverse("accounts:list"), {"ordering": "-health"})
+    assert [a.name for a in page.context["page"].object_list] == ["High", "Mid", "Low"]
+    api = api_as("csm").get("/api/v1/accounts/", {"ordering": "health", "scope": "mine", "tier": ""})
+    assert api.status_code == 200
+    assert [row["name"] for row in api.json()["results"]] == ["Low", "Mid", "High"]
+
+
 def test_bad_filter_value_shows_a_message_not_an_error(client_as, own_account):
     response = client_as("csm").get(reverse("accounts:list"), {"arr_min": "lots"})
     assert response.status_code == 200

@@ -39,15 +39,16 @@ def test_stickiness_is_average_dau_over_mau():
     assert metrics.stickiness([{"dau": 0, "mau": 0}] * 30) is None
 
 
-def test_license_utilization_counts_active_contract_seats():
+def test_license_utilization_counts_the_seats_of_contracts_in_force():
     account = AccountFactory()
-    ContractFactory(account=account, seats=10)
-    ContractFactory(account=account, seats=30)
-    ContractFactory(account=account, seats=500, status="expired")
-    seats = metrics.seats(account_id=account.id)
+    ContractFactory(account=account, seats=10, start_date=TODAY - dt.timedelta(days=10), end_date=TODAY)
+    ContractFactory(account=account, seats=30, start_date=TODAY, end_date=TODAY + dt.timedelta(days=30))
+    ContractFactory(account=account, seats=500, status="expired", end_date=TODAY - dt.timedelta(days=1))
+    ContractFactory(account=account, seats=70, start_date=TODAY + dt.timedelta(days=1))  # signed, not started
+    seats = metrics.seats(account_id=account.id, day=TODAY)
     assert seats == 40
-    assert metrics.license_utilization(active_users=10, seat_count=seats) == 25.0
-    assert metrics.license_utilization(active_users=10, seat_count=0) is None
+    assert metrics.license_utilization(active_users=10, seats=seats) == 25.0
+    assert metrics.license_utilization(active_users=10, seats=0) is None
 
 
 def test_top_events_and_feature_adoption():

@@ -219,6 +219,20 @@ def test_identify_creates_contact_when_account_known(post_v1):
     assert (contact.account, contact.name, contact.email) == (account, "Kim Lee", "kim@acme.example")
 
 
+def test_identify_before_group_creates_the_contact_when_the_group_call_arrives(post_v1):
+    """The usual SDK order: identify at login (account unknown yet), then group."""
+    account = AccountFactory(external_id="ACME-1")
+    post_v1("identify", {"userId": "u8", "traits": {"name": "Old Name"}, "timestamp": "2026-11-20T09:00:00Z"})
+    post_v1("identify", {"userId": "u8", "traits": {"name": "Kim Lee", "email": "kim@acme.example"},
+                         "timestamp": "2026-11-20T10:00:00Z"})  # fmt: skip
+    assert not Contact.objects.filter(external_id="u8").exists()
+    post_v1("group", {"userId": "u8", "groupId": "ACME-1"})
+    contact = Contact.objects.get(external_id="u8")
+    assert (contact.account, contact.name, contact.email) == (account, "Kim Lee", "kim@acme.example")
+    post_v1("group", {"userId": "u8", "groupId": "ACME-1"})  # again: still one contact
+    assert Contact.objects.filter(external_id="u8").count() == 1
+
+
 def test_browser_short_paths_with_write_key_in_body(client, write_key):
     body = {"writeKey": write_key, "userId": "u1", "event": "Clicked", "messageId": "b1"}
     response = client.post("/v1/t", json.dumps(body), content_type="text/plain")
@@ -237,3 +251,39 @@ def test_a_call_costs_the_same_queries_whatever_its_size(post_v1, size, django_a
     with django_assert_num_queries(1 if connection.vendor == "postgresql" else 7):
         assert post_v1("batch", {"batch": batch}).status_code == 200
     assert Event.objects.count() == size + 1
+
+
+def test_cors_preflight_and_headers_for_browser_sdks(client, write_key):
+    """Browser SDKs on the customer's product (another origin) preflight, then post with the key in the body."""
+    origin = "https://app.customer.example"
+    preflight = client.options(
+        "/v1/t",
+        HTTP_ORIGIN=origin,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type",
+    )
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Origin"] == origin
+    assert "POST" in preflight["Access-Control-Allow-Methods"]
+    assert preflight["Access-Control-Allow-Headers"] == "content-type"
+    body = {"writeKey": write_key, "userId": "u1", "event": "Clicked", "messageId": "c1"}
+    response = client.post("/v1/t", json.dumps(body), content_type="text/plain", HTTP_ORIGIN=origin)
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == origin
+    assert "Origin" in response["Vary"]
+    assert Event.objects.filter(message_id="c1").exists()
+    # Server-side SDKs send no Origin: no CORS headers.
+    assert "Access-Control-Allow-Origin" not in client.post("/v1/t", json.dumps(body), content_type="text/plain")
+
+
+def test_cors_only_for_allowed_origins_when_set(client, write_key, settings):
+    settings.TRACKING_ALLOWED_ORIGINS = ["https://app.customer.example"]
+    body = {"writeKey": write_key, "userId": "u1", "event": "Clicked", "messageId": "c2"}
+    refused = client.post("/v1/t", json.dumps(body), content_type="text/plain", HTTP_ORIGIN="https://evil.example")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "origin_not_allowed"
+    assert "Access-Control-Allow-Origin" not in refused
+    assert not Event.objects.exists()
+    ok = client.post("/v1/t", json.dumps(body), content_type="text/plain", HTTP_ORIGIN="https://app.customer.example")
+    assert ok.status_code == 200
+    assert client.options("/v1/batch", HTTP_ORIGIN="https://evil.example").status_code == 403

@@ -8,10 +8,11 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import connection
 
-from csp.celery import app
+from csp.celery import QUEUES, app
 from events.models import AccountDailyEvent, AccountDailyUser, UsageMark
 from tests.events.test_tracking import track
 from tests.factories import AccountFactory
+from tests.workers import purge_queues
 
 pytestmark = [
     pytest.mark.worker,
@@ -34,7 +35,7 @@ def _close_worker_connection(**kwargs):
 
 def test_worker_refreshes_rollups_after_ingest(transactional_db, post_v1):
     account = AccountFactory(external_id="ACME-1")
-    app.control.purge()  # leftovers of earlier runs on this Redis db are not ours
+    purge_queues()  # leftovers of earlier runs on this Redis db are not ours
     task_postrun.connect(_close_worker_connection, weak=False, dispatch_uid="events-worker-test")
     try:
         _ingest_and_wait(account, post_v1)
@@ -45,7 +46,7 @@ def test_worker_refreshes_rollups_after_ingest(transactional_db, post_v1):
 
 
 def _ingest_and_wait(account, post_v1):
-    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10):
+    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10, queues=QUEUES):
         batch = [track(mid=f"m{i}", user=f"u{i % 3}") for i in range(50)]
         response = post_v1("batch", {"batch": batch})
         assert response.status_code == 200

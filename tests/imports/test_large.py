@@ -16,10 +16,11 @@ from django.db import connections
 from django.urls import reverse
 
 from accounts.models import Account
-from csp.celery import app
+from csp.celery import QUEUES, app
 from imports import services
 from imports.models import ImportJob
 from tests.imports.factories import csv_text, upload
+from tests.workers import purge_queues
 
 ROWS = 50_000
 
@@ -76,12 +77,12 @@ def _close_connections(**kwargs):
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: a real Redis for the worker")
 def test_50k_rows_through_a_worker_with_progress(transactional_db, client, admin_user):
     client.force_login(admin_user)
-    app.control.purge()
+    purge_queues()  # leftovers of earlier runs on this Redis db are not ours
     # The worker thread's own database connection must not outlive the test (it would block the test
     # database's teardown).
     task_postrun.connect(_close_connections)
     observed = []
-    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30):
+    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30, queues=QUEUES):
         response = client.post(reverse("imports:list"), {"kind": "accounts", "file": upload(_csv())})
         job = ImportJob.objects.get()
         assert response.status_code == 302

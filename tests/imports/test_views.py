@@ -107,7 +107,27 @@ def test_account_export_uses_the_page_filters(client_as, csm, other_csm, django_
     assert [r[1] for r in rows[1:]] == [f"Ent {i:02d}" for i in range(n)]  # the CSM's own book by default
     everyone = _rows(client.get(reverse("imports:account_export"), {"scope": "all", "q": "HYPERLINK"}))
     assert everyone[1][1] == '\'=HYPERLINK("evil")'  # no formula injection into spreadsheets
-    assert client.get(reverse("imports:account_export"), {"arr_min": "lots"}).status_code == 400
+    bad = client.get(reverse("imports:account_export"), {"arr_min": "lots"})
+    assert bad.status_code == 400
+    assert bad["Content-Type"].startswith("text/html")  # a page with the error and a way back, not plain text
+    assert "arr_min" in bad.content.decode()
+
+
+def test_account_export_from_the_button_treats_empty_filters_as_any(client_as, csm):
+    """The book's form sends every field, empty ones included, exactly as the button builds the link."""
+    AccountFactory(owner=csm, tier="enterprise", name="Big")
+    AccountFactory(owner=csm, tier="smb", name="Small")
+    client = client_as("csm")
+    page_params = {"q": "", "scope": "mine", "tier": "", "lifecycle_stage": "", "owner": "", "segment": "",
+                   "renewal_before": "", "arr_min": "", "ordering": "name"}  # fmt: skip
+    response = client.get(reverse("imports:account_export"), page_params)
+    assert response.status_code == 200
+    assert [r[1] for r in _rows(response)[1:]] == ["Big", "Small"]
+    only_smb = _rows(client.get(reverse("imports:account_export"), {**page_params, "tier": "smb"}))
+    assert [r[1] for r in only_smb[1:]] == ["Small"]  # exactly the filters on screen
+    page = client.get(reverse("accounts:list"), page_params)
+    assert "not understood" not in page.content.decode()
+    assert [a.name for a in page.context["page"].object_list] == ["Big", "Small"]
 
 
 def test_exported_accounts_import_back(client_as, csm, django_capture_on_commit_callbacks):

@@ -124,3 +124,25 @@ def test_going_dark_page(client_as, csm, django_assert_num_queries, n):
     assert response.content.decode().count('/timeline/"') == n
     assert client.get(reverse("timeline:going_dark"), {"days": "abc"}).status_code == 400
     assert client.get(reverse("timeline:going_dark"), {"days": 0}).status_code == 400
+
+
+def test_going_dark_sorts_by_health_and_arr_and_formats_arr(client_as, csm):
+    from tests.factories import AccountFactory
+    from tests.triggers.factories import set_health
+
+    sick = AccountFactory(owner=csm, name="Sick", arr=1234567)
+    fine = AccountFactory(owner=csm, name="Fine", arr=500)
+    set_health(sick, 20, "red")
+    set_health(fine, 90, "green")
+    client = client_as("csm")
+
+    def names(ordering):
+        response = client.get(reverse("timeline:going_dark"), {"days": 30, "ordering": ordering})
+        return [a.name for a in response.context["page"].object_list]
+
+    assert names("health") == ["Sick", "Fine"]
+    assert names("-health") == ["Fine", "Sick"]
+    assert names("-arr") == ["Sick", "Fine"]
+    page = client.get(reverse("timeline:going_dark"), {"days": 30}).content.decode()
+    assert "$1,234,567" in page
+    assert "ordering=health" in page  # the Health column header sorts

@@ -12,12 +12,13 @@ from celery.signals import task_postrun
 from django.db import connections
 from django.utils import timezone
 
-from csp.celery import app
+from csp.celery import QUEUES, app
 from events.services import source_create
 from health.models import Measure, Scorecard
 from playbooks.models import CTA, Playbook, PlaybookTask
 from tests.factories import AccountFactory, TeamFactory, UserFactory
 from tests.triggers.factories import set_health
+from tests.workers import purge_queues
 from triggers.models import Trigger
 
 pytestmark = [
@@ -66,11 +67,13 @@ def test_events_turn_an_account_red_and_a_cta_opens_for_its_owner(transactional_
          "context": {"groupId": "ACME-9"}}
         for i in range(5)
     ]  # fmt: skip
-    app.control.purge()  # leftovers of earlier runs on this Redis db are not ours
+    purge_queues()  # leftovers of earlier runs on this Redis db are not ours
     # Each task closes the worker thread's connections, so the test database can be dropped afterwards.
     task_postrun.connect(_close_connections, weak=False, dispatch_uid="triggers-worker-test")
     try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10):
+        with start_worker(
+            app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10, queues=QUEUES
+        ):
             response = client.generic(
                 "POST", "/v1/batch", json.dumps({"batch": batch}), content_type="application/json",
                 HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{key}:".encode()).decode(),

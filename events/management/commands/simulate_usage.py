@@ -43,6 +43,15 @@ PROFILES = {  # daily activity probability of a user at the start and at the end
 }
 
 
+def usage_profile(account: Account) -> str:
+    """The account's usage story, stable per account: mostly healthy or steady, some declining, a few dormant;
+    a churned account has gone dormant."""
+    if account.lifecycle_stage == "churned":
+        return "dormant"
+    draw = random.Random(f"profile-{account.external_id}").random()
+    return "healthy" if draw < 0.55 else "steady" if draw < 0.82 else "declining" if draw < 0.94 else "dormant"
+
+
 class Command(BaseCommand):
     help = "Send believable usage for the demo accounts through the HTTP API (history with --days, else live)."
 
@@ -102,7 +111,7 @@ class Command(BaseCommand):
         """Who uses the product at this account and how keenly: its contacts plus unnamed end users, up to a
         share of its seats; a profile drawn once per account."""
         seats = sum(c.seats for c in account.contracts.all() if c.status == "active") or 10
-        profile = rng.choices(list(PROFILES), weights=[45, 30, 15, 10])[0]
+        profile = usage_profile(account)
         contacts = [c for c in account.contacts.all() if c.external_id]
         extra = max(0, min(max_users, int(seats * rng.uniform(0.3, 0.9))) - len(contacts))
         users = [
