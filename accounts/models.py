@@ -64,6 +64,9 @@ class Account(models.Model):
     custom_fields = models.JSONField(default=dict, blank=True)
     arr = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"), editable=False)
     next_renewal_date = models.DateField(null=True, blank=True, editable=False)
+    # Dated churn (revenue history): set by accounts.services.account_churn or a lifecycle change to churned.
+    churned_on = models.DateField(null=True, blank=True)
+    churn_reason = models.CharField(max_length=200, blank=True)
     # Kept by the timeline when a CSM logs a touchpoint; "going dark" lists and health read it.
     last_touchpoint_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -199,12 +202,22 @@ class Contract(models.Model):
     auto_renew = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=ContractStatus.choices, default=ContractStatus.ACTIVE)
     arr = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"), editable=False)
+    # Revenue history: the day from which a cancelled (or amended) contract stops counting, and the contract
+    # this one renews or amends. See accounts.selectors.contract_in_force_q for the one MRR definition.
+    cancelled_on = models.DateField(null=True, blank=True)
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="successors", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-end_date", "id"]
-        indexes = [models.Index(fields=["account", "status", "end_date"]), models.Index(fields=["status", "end_date"])]
+        indexes = [
+            models.Index(fields=["account", "status", "end_date"]),
+            models.Index(fields=["status", "end_date"]),
+            models.Index(fields=["account", "start_date"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="contract_ends_after_start"),
         ]
@@ -220,3 +233,69 @@ class Contract(models.Model):
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The end date must be on or after the start date."})
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    CHOICE = "choice", "Choice"
+
+
+class CustomFieldDefinition(models.Model):
+    """A typed account field defined by an admin. Values live in ``Account.custom_fields`` under ``key`` (numbers as
+    JSON numbers, dates as ISO strings, choices as one of ``choices``); ``accounts.custom_fields`` checks them."""
+
+    key = models.SlugField(max_length=50, unique=True, help_text="Its key in the account's custom fields.")
+    label = models.CharField(max_length=120)
+    field_type = models.CharField("type", max_length=8, choices=CustomFieldType.choices, default=CustomFieldType.TEXT)
+    choices = models.JSONField(default=list, blank=True, help_text="The allowed values of a choice field.")
+    required = models.BooleanField(default=False)
+    help_text = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True, help_text="Inactive fields are hidden; their values are kept.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "label", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        if not isinstance(self.choices, list) or not all(isinstance(c, str) and c.strip() for c in self.choices):
+            raise ValidationError({"choices": "Choices must be a list of non-empty texts."})
+        if self.field_type == CustomFieldType.CHOICE and not self.choices:
+            raise ValidationError({"choices": "A choice field needs at least one choice."})
+        if self.field_type != CustomFieldType.CHOICE and self.choices:
+            raise ValidationError({"choices": "Only choice fields have choices."})
+
+
+# Renewals and expansion opportunities live in their own module; importing them here registers them with the app.
+from accounts.renewal_models import (  # noqa: E402, F401
+    ExpansionOpportunity,
+    Renewal,
+    RenewalCallChange,
+)
+
+
+class ContractRevision(models.Model):
+    """One recorded change of a contract field (who, when, old and new value), so that corrections of past
+    amounts by admins, cancellations and amendments stay auditable and past periods explainable."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="revisions")
+    field = models.CharField(max_length=40)
+    old_value = models.CharField(max_length=100, blank=True)
+    new_value = models.CharField(max_length=100, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["contract", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} -> {self.new_value}"

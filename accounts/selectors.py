@@ -1,11 +1,26 @@
 """Reads of accounts: querysets with their joins and prefetches applied, so lists run a fixed number of queries."""
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 
-from accounts.models import Account, AccountTeamMember, Contact, Contract, ContractStatus
+from accounts.models import Account, AccountTeamMember, Contact, Contract, ContractRevision, ContractStatus
 from csp.models import Role, User
 
 SCOPES = ("mine", "team", "all")
@@ -95,14 +110,89 @@ def contract_list() -> QuerySet[Contract]:
     return Contract.objects.select_related("account")
 
 
-def contract_in_force_q(day: dt.date, prefix: str = "") -> Q:
-    """The contracts in force on ``day``: from start to end date, unless a draft or cancelled (an expired
-    contract was in force during its term). Seats (license utilization) and ARR as of a day count these.
-    (The revenue ledger's definition, with dated cancellations, replaces this one when it lands.)"""
-    return Q(
-        **{
-            f"{prefix}status__in": [ContractStatus.ACTIVE, ContractStatus.EXPIRED],
-            f"{prefix}start_date__lte": day,
-            f"{prefix}end_date__gte": day,
-        }
+# --- Revenue in force: the one definition of MRR on a day (issue 11, docs/metrics.md) -------------------------
+CENT = Decimal("0.01")
+
+
+def contract_counts_q(prefix: str = "") -> Q:
+    """Contracts that ever count toward MRR: not drafts, and a cancelled contract only with its effective date
+    (a cancelled contract without ``cancelled_on`` never counts)."""
+    return ~Q(**{f"{prefix}status": ContractStatus.DRAFT}) & (
+        Q(**{f"{prefix}cancelled_on__isnull": False}) | ~Q(**{f"{prefix}status": ContractStatus.CANCELLED})
     )
+
+
+def contract_in_force_q(day: dt.date, prefix: str = "") -> Q:
+    """Contracts counting toward MRR on ``day``: ``start_date <= day <= end_date``, not a draft, and not
+    cancelled on or before ``day`` (``day < cancelled_on``)."""
+    return (
+        contract_counts_q(prefix)
+        & Q(**{f"{prefix}start_date__lte": day, f"{prefix}end_date__gte": day})
+        & (Q(**{f"{prefix}cancelled_on__isnull": True}) | Q(**{f"{prefix}cancelled_on__gt": day}))
+    )
+
+
+def mrr_from_arr(arr: Decimal | None) -> Decimal:
+    """MRR = ARR / 12 (glossary ARR = MRR x 12). The ledger sums the exact annualised amounts (a monthly
+    contract counts recurring_amount x 12, a yearly one recurring_amount; one-time fees never) and divides
+    once, so totals never drift by rounded cents."""
+    return ((arr or Decimal("0")) / 12).quantize(CENT)
+
+
+def account_arr_on(*, day: dt.date, accounts: Iterable[int] | QuerySet | None = None) -> dict[int, Decimal]:
+    """Annualised recurring revenue in force on ``day`` per account with any (one GROUP BY query)."""
+    qs = Contract.objects.filter(contract_in_force_q(day), arr__gt=0)
+    if accounts is not None:
+        qs = qs.filter(account_id__in=accounts if isinstance(accounts, QuerySet) else list(accounts))
+    rows = qs.order_by().values("account_id").annotate(total=Sum("arr")).values_list("account_id", "total")
+    return dict(rows)
+
+
+def account_mrr_on(*, day: dt.date, accounts: Iterable[int] | QuerySet | None = None) -> dict[int, Decimal]:
+    """MRR in force on ``day`` per account (accounts with none are absent): the sum of the monthly amounts of
+    the contracts counting that day (``contract_in_force_q``). ``accounts``: ids or an id queryset."""
+    return {account_id: mrr_from_arr(arr) for account_id, arr in account_arr_on(day=day, accounts=accounts).items()}
+
+
+def contract_revision_list(*, contract_id: int) -> QuerySet:
+    """Recorded changes of one contract, newest first, with who made them."""
+    return ContractRevision.objects.filter(contract_id=contract_id).select_related("changed_by")
+
+
+def upcoming_renewals(*, owner_ids: Iterable[int], today: dt.date, days: int = 90) -> QuerySet[Account]:
+    """Active accounts of these owners whose next renewal falls within ``days`` days from ``today``, soonest
+    first. Reads ``Account.next_renewal_date``, the one stored definition of the next renewal."""
+    return (
+        Account.objects.select_related("owner", "health", "health__override")
+        .filter(owner_id__in=owner_ids, status="active")
+        .filter(next_renewal_date__gte=today, next_renewal_date__lte=today + dt.timedelta(days=days))
+        .order_by("next_renewal_date", "name")
+    )
+
+
+def account_scope_q(*, user: User, scope: str, prefix: str = "") -> Q:
+    """Q restricting rows to a book, for accounts (``prefix=""``) or rows of an account (``prefix="account__"``):
+    ``mine`` = accounts the user owns or is on the account team of; ``team`` = as ``account_list``; ``all``."""
+    if scope == "mine":
+        on_team = AccountTeamMember.objects.filter(user=user).values("account_id")
+        id_field = "id" if not prefix else prefix.replace("__", "_") + "id"  # "account__" -> "account_id"
+        return Q(**{f"{prefix}owner": user}) | Q(**{f"{id_field}__in": on_team})
+    if scope == "team":
+        if user.role == Role.MANAGER:
+            return Q(**{f"{prefix}owner__team__manager": user}) | Q(**{f"{prefix}owner": user})
+        if user.team_id:
+            return Q(**{f"{prefix}owner__team_id": user.team_id})
+        return Q(**{f"{prefix}owner": user})
+    return Q()
+
+
+def account_picker(*, q: str, exclude: str | int | None = None, limit: int = 20) -> list[dict]:
+    """Accounts whose name or domain contains ``q``, names starting with it first (one query)."""
+    q = (q or "").strip()[:100]
+    if not q:
+        return []
+    qs = Account.objects.filter(Q(name__icontains=q) | Q(domain__icontains=q))
+    if str(exclude or "").isdigit():
+        qs = qs.exclude(pk=int(exclude))
+    starts = Case(When(name__istartswith=q, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(qs.annotate(starts=starts).order_by("starts", "name", "id").values("id", "name", "domain")[:limit])

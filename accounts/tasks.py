@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from accounts import services
+from accounts import renewals, services
 from csp.celery import SingleRunTask
 
 
@@ -10,3 +10,9 @@ from csp.celery import SingleRunTask
 def contracts_expire() -> int:
     """Nightly: expire contracts past their end date and refresh ARR and renewal dates. Idempotent."""
     return services.contracts_expire()
+
+
+@shared_task(time_limit=300, soft_time_limit=240)
+def renewals_open_due() -> int:
+    """Daily: open a renewal for every contract ending within RENEWAL_OPEN_DAYS. Idempotent."""
+    return renewals.renewals_open_due()

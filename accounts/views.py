@@ -4,14 +4,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import policies, selectors, services
 from accounts.filters import AccountFilter
-from accounts.forms import AccountForm, ContactForm, ContractForm, ReassignForm, TeamMemberForm
-from accounts.models import Account, Contact, Contract
+from accounts.forms import (
+    AccountForm,
+    ContactForm,
+    ContractChangeForm,
+    ContractForm,
+    CustomFieldDefinitionForm,
+    ReassignForm,
+    TeamMemberForm,
+)
+from accounts.models import Account, Contact, Contract, CustomFieldDefinition
+from csp.decorators import role_required
 from csp.models import Role, User
 from csp.roles import managed_user_ids
 from csp.selectors import assignable_owners
@@ -59,6 +68,14 @@ def account_list(request):
         context["reassign_owners"] = _owner_choices(request.user)
     template = "accounts/_account_table.html" if request.headers.get("HX-Request") else "accounts/account_list.html"
     return render(request, template, context)
+
+
+@login_required
+def account_picker(request):
+    """JSON for the parent-account picker: up to 20 accounts whose name or domain contains ``q`` (every role reads
+    every account), best first; ``exclude`` leaves out the account being edited. One query."""
+    results = selectors.account_picker(q=request.GET.get("q", ""), exclude=request.GET.get("exclude"))
+    return JsonResponse({"results": results})
 
 
 @login_required
@@ -195,9 +212,38 @@ def contract_edit(request, pk: int, contract_id: int | None = None):
     return _child_form(
         request, pk, Contract, ContractForm, contract_id,
         lambda account, data: services.contract_create(account=account, data=data),
-        lambda contract, data: services.contract_update(contract=contract, data=data),
+        lambda contract, data: services.contract_update(contract=contract, data=data, user=request.user),
         "contract",
     )  # fmt: skip
+
+
+@login_required
+def contract_change(request, pk: int, contract_id: int):
+    """Upgrade/downgrade, renew or cancel a contract as dated history (the services refuse past dates to
+    non-admins; every change is recorded)."""
+    account = _editable_account(request, pk)
+    contract = get_object_or_404(Contract, pk=contract_id, account=account)
+    form = ContractChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action, data = form.cleaned_data["action"], form.cleaned_data
+        try:
+            if action == "amend":
+                services.contract_amend(
+                    contract=contract, effective_date=data["effective_date"], data=form.terms(), user=request.user
+                )
+            elif action == "renew":
+                services.contract_renew(contract=contract, data=form.terms(), user=request.user)
+            else:
+                services.contract_cancel(
+                    contract=contract, effective_date=data["effective_date"], reason=data["reason"], user=request.user
+                )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Contract change recorded.")
+            return redirect("accounts:detail", pk=pk)
+    title = f"Change {contract} of {account.name}"
+    return render(request, "accounts/form.html", {"form": form, "title": title, "account": account})
 
 
 @login_required
@@ -213,6 +259,48 @@ def contact_delete(request, pk: int, contact_id: int):
 @require_POST
 def contract_delete(request, pk: int, contract_id: int):
     account = _editable_account(request, pk)
-    services.contract_delete(contract=get_object_or_404(Contract, pk=contract_id, account=account))
-    messages.success(request, "Contract removed.")
+    try:
+        contract = get_object_or_404(Contract, pk=contract_id, account=account)
+        services.contract_delete(contract=contract, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Contract removed.")
     return redirect("accounts:detail", pk=pk)
+
+
+# --- custom field definitions (admins) ----------------------------------------------------------------------
+
+
+@role_required(Role.ADMIN)
+def custom_field_list(request):
+    definitions = CustomFieldDefinition.objects.all()
+    return render(request, "accounts/custom_field_list.html", {"definitions": definitions})
+
+
+@role_required(Role.ADMIN)
+def custom_field_edit(request, pk: int | None = None):
+    definition = get_object_or_404(CustomFieldDefinition, pk=pk) if pk else None
+    form = CustomFieldDefinitionForm(request.POST or None, instance=definition)
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in CustomFieldDefinitionForm.Meta.fields}
+        try:
+            saved = services.custom_field_definition_save(
+                definition=CustomFieldDefinition.objects.get(pk=pk) if pk else None, data=data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Saved the custom field {saved.label}.")
+            return redirect("accounts:custom_fields")
+    title = f"Edit custom field {definition.label}" if definition else "New custom field"
+    return render(request, "csp/form.html", {"form": form, "title": title})
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def custom_field_delete(request, pk: int):
+    definition = get_object_or_404(CustomFieldDefinition, pk=pk)
+    services.custom_field_definition_delete(definition=definition)
+    messages.success(request, f"Deleted the custom field {definition.label}; account values are kept.")
+    return redirect("accounts:custom_fields")

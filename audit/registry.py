@@ -20,7 +20,7 @@ AUDITED = [
     ("playbooks.Playbook", {}),
     ("playbooks.PlaybookTask", {}),
     ("events.EventSource", {"mask_fields": ["key_hash"]}),
-    ("authtoken.Token", {"mask_fields": ["key"]}),
+    ("csp.ApiToken", {"mask_fields": ["digest"], "exclude_fields": ["last_used_at"]}),
 ]
 
 

@@ -28,6 +28,16 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.contracts_expire",
         "schedule": crontab(hour=1, minute=5),
     },
+    # Renewals open by themselves RENEWAL_OPEN_DAYS before their contract ends (idempotent).
+    "renewals-open-daily": {
+        "task": "accounts.tasks.renewals_open_due",
+        "schedule": crontab(hour=1, minute=20),
+    },
+    # Revenue ledger: rebuild every account's monthly MRR snapshots after the nightly contract expiry.
+    "metrics-ledger-refresh-nightly": {
+        "task": "metrics.tasks.ledger_refresh_all",
+        "schedule": crontab(hour=1, minute=35),
+    },
     # Every account rescored once a day, so day-based measures (days since activity, to renewal) move on.
     "health-recompute-nightly": {
         "task": "health.tasks.health_recompute_all",
@@ -38,11 +48,21 @@ app.conf.beat_schedule = {
         "task": "events.tasks.usage_sweep",
         "schedule": 60.0,
     },
+    # The ingestion rejection log keeps INGEST_REJECTION_RETENTION_DAYS days.
+    "ingest-rejections-purge": {
+        "task": "events.tasks.rejections_purge",
+        "schedule": crontab(hour=3, minute=40),
+    },
     # Triggers: date-based conditions (renewal, no touchpoint), usage and utilization, segment entered/left.
     "triggers-evaluate": {
         "task": "triggers.tasks.triggers_evaluate_periodic",
         # CSP_TRIGGERS_EVERY (seconds) shortens the period: the browser test watches a trigger fire by itself.
         "schedule": float(os.environ.get("CSP_TRIGGERS_EVERY") or 0) or crontab(minute="*/15"),
+    },
+    # Surveys: scheduled relationship surveys that are due, then reminders (queue "long").
+    "surveys-run-scheduled": {
+        "task": "surveys.tasks.surveys_run_scheduled",
+        "schedule": crontab(minute=20),
     },
 }
 

@@ -103,3 +103,27 @@ class User(AbstractBaseUser, PermissionsMixin):
     def can_write(self) -> bool:
         """Viewers read everything and change nothing."""
         return self.role != Role.VIEWER
+
+
+class ApiToken(models.Model):
+    """A user's API token, stored as a SHA-256 digest: the key itself is shown once, when issued, and cannot be
+    read back (a database leak yields no usable key). ``prefix`` (the key's first characters) lets people tell
+    tokens apart. A token acts with its user's role; it stops working at ``expires_at`` or when the user is
+    deactivated. ``last_used_at`` is refreshed at most once a minute."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=120, blank=True)
+    prefix = models.CharField(max_length=16, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())

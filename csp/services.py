@@ -1,15 +1,28 @@
 """Writes to users, teams and API tokens."""
 
+import datetime as dt
+import hashlib
+import secrets
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
 from csp.modeling import apply_fields
-from csp.models import Team, User
+from csp.models import ApiToken, Team, User
 
 USER_FIELDS = frozenset({"email", "full_name", "role", "team", "is_active"})
 TEAM_FIELDS = frozenset({"name", "manager"})
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
 
 
 @transaction.atomic
@@ -18,7 +31,11 @@ def user_create(*, data: dict[str, Any], password: str | None = None) -> User:
     user = User()
     apply_fields(user, data, USER_FIELDS)
     user.email = user.email.lower()
-    user.set_password(password) if password else user.set_unusable_password()
+    if password:
+        _validate_password(password, user)  # the same rules as a self-chosen password
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
     user.full_clean()
     user.save()
     return user
@@ -30,6 +47,7 @@ def user_update(*, user: User, data: dict[str, Any], password: str | None = None
     apply_fields(user, data, USER_FIELDS)
     user.email = user.email.lower()
     if password:
+        _validate_password(password, user)
         user.set_password(password)
     user.full_clean()
     user.save()
@@ -66,8 +84,33 @@ def team_set_members(*, team: Team, member_ids: list[int]) -> None:
     User.objects.filter(id__in=member_ids).update(team=team)
 
 
+def token_digest(key: str) -> str:
+    """SHA-256 of a key: tokens are 256 random bits, so a fast hash is enough (no brute force is possible)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 @transaction.atomic
-def api_token_rotate(*, user: User) -> Token:
-    """Replace the user's API token with a fresh one; the old key stops working at once."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
+def api_token_rotate(*, user: User, days: int | None = None, name: str = "") -> ApiToken:
+    """Replace the user's API token with a fresh one; the old key stops working at once. The returned token
+    carries the plain key in ``.key`` (never stored: show it once). It expires after ``days`` (default the
+    API_TOKEN_TTL_DAYS setting; 0 = never)."""
+    ApiToken.objects.filter(user=user).delete()
+    key = "csp_" + secrets.token_urlsafe(32)
+    days = settings.API_TOKEN_TTL_DAYS if days is None else days
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name[:120],
+        prefix=key[:12],
+        digest=token_digest(key),
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days) if days else None,
+    )
+    token.key = key
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, user: User) -> int:
+    """Delete the user's API tokens; returns how many."""
+    return ApiToken.objects.filter(user=user).delete()[0]

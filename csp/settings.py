@@ -40,7 +40,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -60,6 +59,8 @@ INSTALLED_APPS = [
     "triggers",
     "surveys",
     "metrics",
+    "search",
+    "home",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "mozilla_django_oidc",
@@ -115,9 +116,6 @@ OIDC_CREATE_USER = env.bool("OIDC_CREATE_USER", default=True)
 OIDC_TIMEOUT = 10
 OIDC_USE_PKCE = True
 SSO_ENABLED = bool(OIDC_RP_CLIENT_ID)
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
-if SSO_ENABLED:
-    AUTHENTICATION_BACKENDS.append("csp.oidc.RoleMappingOIDCBackend")
 # false: only SSO logs in (the password form is gone and refused); keep a break-glass admin path in mind.
 PASSWORD_LOGIN_ENABLED = env.bool("PASSWORD_LOGIN_ENABLED", default=True)
 
@@ -183,6 +181,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
+    ("vendor/tom-select", NODE_MODULES / "tom-select" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -201,13 +200,36 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="csp@localhost")
+# SMTP (used when EMAIL_BACKEND is the SMTP backend; docker-compose points it at Mailpit).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
+# Surveys (docs/surveys.md): the sender's name shown on the public pages and in the mails, how long an answer
+# link stays valid, the origins allowed to embed the survey, and the public endpoints' rate limits.
+SURVEY_COMPANY_NAME = env.str("SURVEY_COMPANY_NAME", default="Acme Software")
+SURVEY_FROM_EMAIL = env.str("SURVEY_FROM_EMAIL", default="") or DEFAULT_FROM_EMAIL
+SURVEY_TOKEN_MAX_AGE_DAYS = env.int("SURVEY_TOKEN_MAX_AGE_DAYS", default=30)
+SURVEY_EMBED_ORIGINS = env.list("SURVEY_EMBED_ORIGINS", default=[])
+SURVEY_RATE_PER_IP = env.int("SURVEY_RATE_PER_IP", default=60)  # requests per minute
+SURVEY_RATE_PER_TOKEN = env.int("SURVEY_RATE_PER_TOKEN", default=20)
+# Minutes a one-click score waits for its comment before triggers hear of it.
+SURVEY_NOTIFY_GRACE_MINUTES = env.int("SURVEY_NOTIFY_GRACE_MINUTES", default=15)
 # Base of the absolute links in notification emails and webhook bodies (relative paths when empty).
 SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+# API tokens expire after this many days (0 = never); a new one is made on the profile page or create_api_token.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=365)
+# The help desk's own secret for POST /api/v1/tickets/webhook (header X-CSP-Webhook-Secret); empty = tokens only.
+SUPPORT_WEBHOOK_SECRET = env.str("SUPPORT_WEBHOOK_SECRET", default="")
 
 REST_FRAMEWORK = {
     # Token first, so an anonymous API call gets 401 with a WWW-Authenticate header rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "csp.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["csp.api.permissions.RolePermission"],
@@ -220,6 +242,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "csp.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "csp.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": None,
 }
@@ -248,6 +275,8 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "support.models.TicketStatus",
         "SentimentEnum": "timeline.models.Sentiment",
         "ImportStatusEnum": "imports.models.ImportStatus",
+        "SurveyKindEnum": "surveys.models.SurveyKind",
+        "ContactRoleEnum": "accounts.models.ContactRole",
     },
 }
 
@@ -269,6 +298,8 @@ CSP_EMBEDDED_BROKER_DIR = "" if REDIS_URL else env.str("CSP_EMBEDDED_BROKER_DIR"
 if CSP_EMBEDDED_BROKER_DIR and not (DEBUG or TESTING):
     raise ImproperlyConfigured("The embedded broker is for DEBUG (make run) and tests; production sets REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or ("cspfs://" if CSP_EMBEDDED_BROKER_DIR else "memory://")
+# Days before a contract ends when its renewal opens on the renewals board (accounts.renewals).
+RENEWAL_OPEN_DAYS = env.int("RENEWAL_OPEN_DAYS", default=120)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or CSP_EMBEDDED_BROKER_DIR)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -290,6 +321,11 @@ CELERY_TASK_ROUTES = {
     "accounts.tasks.contracts_expire": {"queue": "long"},
     "imports.tasks.import_dry_run": {"queue": "long"},
     "imports.tasks.import_apply": {"queue": "long"},
+    "surveys.tasks.survey_batch_send": {"queue": "long"},
+    "surveys.tasks.surveys_run_scheduled": {"queue": "long"},
+    "metrics.tasks.ledger_refresh_accounts": {"queue": "long"},
+    "metrics.tasks.ledger_refresh_all": {"queue": "long"},
+    "accounts.tasks.renewals_open_due": {"queue": "long"},
 }
 # With acks_late, Redis hands an unacknowledged task to another worker once visibility_timeout passes, even if
 # the first is still running it: the timeout must exceed the longest hard time limit of any task (2 h, the
@@ -314,6 +350,92 @@ LOGGING = {
     "loggers": {"django.server": {"level": env.str("SERVER_LOG_LEVEL", default="INFO")}},
 }
 
-if not DEBUG and not TESTING:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+# --- Security (docs/security.md) ------------------------------------------------------------------------------
+# Behind a TLS-terminating proxy: it sets X-Forwarded-Proto, and TRUSTED_PROXY_COUNT proxies append to
+# X-Forwarded-For (0 = clients connect directly; never trust the header then).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container health check speaks plain HTTP inside the network
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if (DEBUG or TESTING) else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not (DEBUG or TESTING))
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not (DEBUG or TESTING))
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not (DEBUG or TESTING))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+
+# Content-Security-Policy: scripts only from this server's static files (templates hold no inline script).
+# Inline style attributes stay allowed (Bootstrap utilities, htmx's indicator styles, Chart.js sizing).
+CSP_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
+MIDDLEWARE.insert(1, "csp.security.ContentSecurityPolicyMiddleware")
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one account, or from one address, that
+# account or address is locked out for LOGIN_LOCKOUT_MINUTES; a success resets the account's count.
+INSTALLED_APPS.insert(INSTALLED_APPS.index("rest_framework"), "axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = ["csp.security.LoginLockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+if SSO_ENABLED:
+    AUTHENTICATION_BACKENDS.append("csp.oidc.RoleMappingOIDCBackend")  # single sign-on (csp/oidc.py)
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = env.int("LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account and per address
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_CLIENT_IP_CALLABLE = "csp.security.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_VERBOSE = False
+
+# API throttles (DRF): per token/user and per anonymous address; rates like "1200/min" from the environment.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "rest_framework.throttling.UserRateThrottle",
+    "rest_framework.throttling.AnonRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "user": env.str("API_THROTTLE_USER", default="1200/min"),
+    "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+}
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+# Throttle counters live in the cache: Redis when configured (shared by every worker process), else memory.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "csp"}
+        if REDIS_URL and not TESTING
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# /v1 calls without a valid write key: counted, and only one in INGEST_UNAUTHORIZED_SAMPLE is written to the
+# rejection log (anonymous traffic cannot grow it); the log is purged after INGEST_REJECTION_RETENTION_DAYS.
+INGEST_UNAUTHORIZED_SAMPLE = env.int("INGEST_UNAUTHORIZED_SAMPLE", default=100)
+INGEST_REJECTION_RETENTION_DAYS = env.int("INGEST_REJECTION_RETENTION_DAYS", default=30)
+
+# Trigger webhooks: https only, and never to loopback, private, link-local or metadata addresses, unless allowed.
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Unset: a key derived from SECRET_KEY (never SECRET_KEY itself), which receivers cannot know: set it to verify.
+WEBHOOK_SIGNING_SECRET = (
+    env.str("WEBHOOK_SIGNING_SECRET", default="")
+    or __import__("hashlib").sha256(b"csp-webhook-signing:" + SECRET_KEY.encode()).hexdigest()
+)
+
+# The API schema and its docs need a login unless opened (a public API reference).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from csp import mfa_views, views
+from csp.api.docs import docs_view
 
 app_urls = (
     [
@@ -33,11 +34,16 @@ api_v1 = [
     path("", include("health.api.urls")),
     path("", include("segments.api.urls")),
     path("", include("triggers.api.urls")),
+    path("", include("surveys.api.urls")),
+    path("", include(("metrics.api.urls", "metrics-api"))),
+    path("", include("accounts.api.renewals")),
+    path("", include("search.api.urls")),
     path("", include("audit.api.urls")),
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("home.urls")),
+    path("", include("search.urls")),
     # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (JSON, the API docs).
     path("favicon.ico", views.favicon),
     path("", include(app_urls)),
@@ -52,7 +58,9 @@ urlpatterns = [
     path("health/", include("health.urls")),
     path("segments/", include("segments.urls")),
     path("", include("triggers.urls")),
+    path("", include("metrics.urls")),
     path("", include("notifications.urls")),
+    path("", include("surveys.urls")),
     path("", include("audit.urls")),
     path("login/", mfa_views.LoginView.as_view(), name="login"),
     path("login/verify/", mfa_views.login_verify, name="login_verify"),
@@ -62,9 +70,10 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Behind login unless API_DOCS_PUBLIC (csp.api.docs); the split Swagger view serves its script as a file (CSP).
+    path("api/schema/", docs_view(SpectacularAPIView), name="schema"),
+    path("api/docs/", docs_view(SpectacularSwaggerSplitView, url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", docs_view(SpectacularRedocView, url_name="schema"), name="redoc"),
     path("django-admin/", admin.site.urls),
 ]
 

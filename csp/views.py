@@ -1,4 +1,4 @@
-"""Pages of the ``csp`` app: home, profile and API token, users and teams administration, health check."""
+"""Pages of the ``csp`` app: profile and API token, users and teams administration, health check."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,24 +8,17 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.views.decorators.http import require_POST
-from rest_framework.authtoken.models import Token
 
 from csp import selectors, services
 from csp.celery import app as celery_app
 from csp.decorators import role_required
 from csp.forms import TeamForm, UserForm
-from csp.models import Role, Team, User
-
-
-@login_required
-def home(request):
-    """Everyone lands on their book of business."""
-    return redirect("accounts:list")
+from csp.models import ApiToken, Role, Team, User
 
 
 @login_required
 def profile(request):
-    token = Token.objects.filter(user=request.user).first()
+    token = ApiToken.objects.filter(user=request.user).first()
     return render(request, "csp/profile.html", {"token": token})
 
 
@@ -90,7 +83,8 @@ def team_edit(request, pk: int | None = None):
 
 
 def healthz(request):
-    """Liveness and readiness: the database and the Celery broker, as JSON; 503 if either is down."""
+    """Liveness and readiness: the database and the Celery broker; 503 if either is down. Outsiders learn only
+    up or down; the checks (vendor, broker mode, error text) are for logged-in admins."""
     checks: dict[str, dict[str, str]] = {}
     try:
         with connection.cursor() as cursor:
@@ -108,7 +102,11 @@ def healthz(request):
         except Exception as exc:
             checks["broker"] = {"status": "error", "mode": "redis", "error": str(exc)[:200]}
     ok = all(c["status"] == "ok" for c in checks.values())
-    return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
+    body: dict = {"status": "ok" if ok else "error"}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.role == Role.ADMIN:
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if ok else 503)
 
 
 def api_not_found(request, exception=None):

@@ -5,7 +5,6 @@ Shapes follow Segment's spec: https://segment.com/docs/connections/sources/catal
 
 import datetime as dt
 import gzip
-import json
 import uuid
 import zlib
 from dataclasses import dataclass, field
@@ -15,9 +14,25 @@ import orjson
 from django.utils.dateparse import parse_datetime
 
 MAX_MESSAGE_BYTES = 32 * 1024  # Segment: 32 KB per call / message
+# Timestamps outside this window are refused per message: older than 1970 or more than a day ahead of receipt
+# (after the sentAt clock correction). Outside it, rollup days and Python's datetime range break (year 0, 10000).
+EARLIEST_TIMESTAMP = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MAX_FUTURE = dt.timedelta(days=1)
+# properties, traits and context nest at most this many levels. Storage writes them with orjson, which refuses
+# past 254 levels (a deeper message failed its whole call with a 500); see ``_too_deep`` for the check.
+MAX_NESTING = 64
+ORJSON_MAX_DEPTH = 254
 MAX_BATCH_BYTES = 500 * 1024  # Segment: 500 KB per batch request
 TYPES = frozenset({"track", "identify", "group", "page", "screen", "alias"})
 ENGAGEMENT_TYPES = ("track", "page", "screen")  # what counts as a user being active
+
+
+class MessageError(ValueError):
+    """One message refused, with a machine-readable ``code`` (plain ValueErrors are ``invalid_message``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class IngestError(Exception):
@@ -116,10 +131,29 @@ def _when(value: Any, name: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value)  # C fast path; accepts "Z" and offsets
     except ValueError:
-        parsed = parse_datetime(value)
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            parsed = None
     if parsed is None:
         raise ValueError(f"{name} must be an ISO 8601 date-time.")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _bounded(timestamp: dt.datetime, received_at: dt.datetime, sent: dt.datetime | None) -> dt.datetime:
+    """The event time corrected by the SDK's clock skew (received - sent), refused outside the sane window."""
+    try:
+        if sent is not None:
+            timestamp = timestamp + (received_at - sent)
+        ok = EARLIEST_TIMESTAMP <= timestamp <= received_at + MAX_FUTURE
+    except OverflowError:  # year 1 minus an offset, year 9999 plus a skew: beyond datetime itself
+        ok = False
+    if not ok:
+        raise MessageError(
+            "timestamp_out_of_range",
+            "timestamp (corrected by sentAt) must be between 1970-01-01 and one day after receipt.",
+        )
+    return timestamp
 
 
 NUL_ESCAPE = b"\\u0000"  # how JSON writes a NUL character (JSON text cannot hold a raw one)
@@ -152,7 +186,8 @@ def parse_message(
 ) -> Message:
     """Validate one message (raises ValueError with a human reason). ``msg_type`` is fixed by single-call
     endpoints; batch messages carry their own ``type``. Like Segment, the SDK's clock is corrected with
-    ``sentAt``: timestamp + (receivedAt - sentAt). ``check_nul`` may be off when the body holds no NUL escape.
+    ``sentAt``: timestamp + (receivedAt - sentAt), which must land in a sane window. ``check_nul`` may be off when
+    the body holds no NUL escape.
     Written for speed (it runs for every event): one ``get`` per field, the common types tested first."""
     if type(raw) is not dict:
         raise ValueError("A message must be a JSON object.")
@@ -191,10 +226,7 @@ def parse_message(
     timestamp = _when(get("timestamp"), "timestamp") or _when(get("originalTimestamp"), "timestamp")
     own_sent = get("sentAt")
     sent = _when(own_sent, "sentAt") if own_sent else sent_at
-    if timestamp is None:
-        timestamp = received_at
-    elif sent is not None:
-        timestamp = timestamp + (received_at - sent)
+    timestamp = received_at if timestamp is None else _bounded(timestamp, received_at, sent)
     if check_nul:
         _no_nul(properties, "properties")
         _no_nul(context, "context")
@@ -203,10 +235,17 @@ def parse_message(
 
 def excerpt(raw: Any, limit: int = 500) -> str:
     try:
-        text = json.dumps(raw, default=str)
-    except (TypeError, ValueError):
-        text = repr(raw)
+        text = orjson.dumps(raw, default=str).decode()
+    except (TypeError, ValueError, orjson.JSONEncodeError):  # orjson stops at 254 levels of nesting
+        text = "(unprintable: nested too deep)"
     return text[:limit]
+
+
+def _size(raw: Any) -> int:
+    try:
+        return len(orjson.dumps(raw))
+    except orjson.JSONEncodeError as exc:  # nested past orjson's limit somewhere outside properties/context
+        raise MessageError("too_deep", "The message nests too deep.") from exc
 
 
 def parse_call(
@@ -216,11 +255,15 @@ def parse_call(
     ``body`` is the decoded request body: the checks it rules out are skipped (the hot path)."""
     # No NUL escape anywhere in the body: no message can hold a NUL (a false alarm only costs the exact check).
     check_nul = NUL_ESCAPE in body
+    options = {"received_at": received_at, "check_nul": check_nul}
     if msg_type is not None:
         try:
-            return [parse_message(data, msg_type=msg_type, received_at=received_at, check_nul=check_nul)], []
+            message = parse_message(data, msg_type=msg_type, **options)
         except ValueError as exc:
-            raise IngestError(400, "invalid_message", str(exc)) from exc
+            raise IngestError(400, getattr(exc, "code", "invalid_message"), str(exc)) from exc
+        if _too_deep([message]):
+            raise IngestError(400, "too_deep", TOO_DEEP)
+        return [message], []
     batch = data.get("batch")
     if not isinstance(batch, list) or not batch:
         raise IngestError(400, "invalid_batch", "batch must be a non-empty list of messages.")
@@ -229,13 +272,14 @@ def parse_call(
     except ValueError as exc:
         raise IngestError(400, "invalid_batch", str(exc)) from exc
     messages: list[Message] = []
+    indexes: list[int] = []  # each message's position in the batch
     rejections: list[Rejection] = []
     # Only a body over 32 KB can hold an oversize message.
     check_sizes = len(body) > MAX_MESSAGE_BYTES
     for index, raw in enumerate(batch):
         try:
-            message = parse_message(raw, msg_type=None, received_at=received_at, sent_at=sent_at, check_nul=check_nul)
-            if check_sizes and len(orjson.dumps(raw)) > MAX_MESSAGE_BYTES:
+            message = parse_message(raw, msg_type=None, sent_at=sent_at, **options)
+            if check_sizes and _size(raw) > MAX_MESSAGE_BYTES:
                 rejections.append(
                     Rejection(
                         index, "too_large", f"Message exceeds {MAX_MESSAGE_BYTES // 1024} KB.", message.message_id
@@ -245,5 +289,44 @@ def parse_call(
             messages.append(message)
         except ValueError as exc:
             mid = raw.get("messageId", "") if isinstance(raw, dict) else ""
-            rejections.append(Rejection(index, "invalid_message", str(exc), str(mid)[:100], excerpt(raw)))
+            code = getattr(exc, "code", "invalid_message")
+            rejections.append(Rejection(index, code, str(exc), str(mid)[:100], excerpt(raw)))
+        else:
+            indexes.append(index)
+    deep = _too_deep(messages)
+    if deep:
+        rejections += [Rejection(indexes[i], "too_deep", TOO_DEEP, messages[i].message_id) for i in sorted(deep)]
+        rejections.sort(key=lambda r: r.index)
+        messages = [m for i, m in enumerate(messages) if i not in deep]
     return messages, rejections
+
+
+TOO_DEEP = f"properties, traits and context nest at most {MAX_NESTING} levels deep."
+# orjson counts containers: the pairs list and the messages list add two, and these padding lists bring a value
+# nesting MAX_NESTING + 1 levels exactly to orjson's limit, so its C-speed depth check is ours too.
+_PADDING = ORJSON_MAX_DEPTH - 2 - MAX_NESTING
+
+
+def _padded(value: list) -> list:
+    for _ in range(_PADDING):
+        value = [value]
+    return value
+
+
+def _too_deep(messages: list[Message]) -> set[int]:
+    """Positions of messages whose properties or context nest past MAX_NESTING. One orjson dump of them all
+    (C speed: a few percent of parsing; a Python walk of every value cost more than the parse itself); only when
+    it fails is each one tried, so a deep message is refused alone instead of failing its whole call."""
+    if not messages:
+        return set()
+    try:
+        orjson.dumps(_padded([[m.properties, m.context] for m in messages]))
+        return set()
+    except orjson.JSONEncodeError:
+        bad = set()
+        for i, m in enumerate(messages):
+            try:
+                orjson.dumps(_padded([[m.properties, m.context]]))
+            except orjson.JSONEncodeError:
+                bad.add(i)
+        return bad

@@ -52,11 +52,21 @@ class AccountDailyUser(models.Model):
         return f"{self.account_id} {self.day} {self.user_key}"
 
 
+class SourceKind(models.TextChoices):
+    """A server key is a secret kept on a back end; a browser key ships in public JavaScript, so anyone may use it."""
+
+    SERVER = "server", "Server-side (secret key)"
+    BROWSER = "browser", "Browser or mobile (public key)"
+
+
 class EventSource(models.Model):
     """Where events come from (one app, one SDK install). Its write key is shown once and stored only as a
-    SHA-256 hash; ``key_prefix`` lets admins tell keys apart without revealing them."""
+    SHA-256 hash; ``key_prefix`` lets admins tell keys apart without revealing them. A source only changes
+    contacts of accounts it has tied users to with group calls; a browser source (public key) also cannot
+    re-key a contact found by email, nor create accounts."""
 
     name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=10, choices=SourceKind.choices, default=SourceKind.SERVER)
     key_prefix = models.CharField(max_length=12, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     auto_create_accounts = models.BooleanField(
@@ -154,6 +164,9 @@ class RejectedMessage(models.Model):
     reason = models.CharField(max_length=500)
     message_id = models.CharField(max_length=100, blank=True)
     excerpt = models.TextField(blank=True, help_text="The start of the offending payload.")
+    represents = models.PositiveIntegerField(
+        default=1, help_text="Calls this row stands for: calls without a valid key are sampled, one row per N."
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -25,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Account, Contact
 from accounts.signals import account_changed_send
 from events import storage
-from events.messages import ENGAGEMENT_TYPES
+from events.messages import EARLIEST_TIMESTAMP, ENGAGEMENT_TYPES, MAX_FUTURE
 from events.models import AccountDailyEvent, AccountDailyUser, Event, UsageClaim, UsageMark
 
 logger = logging.getLogger(__name__)
@@ -194,9 +194,17 @@ def rollups_refresh(*, account_id: int, since_day: dt.date) -> None:
 
 def _take_marks(account_id: int) -> dt.datetime | None:
     """Delete the account's visible marks and return their earliest ``since`` (inside the refresh's transaction,
-    so a failed refresh puts them back)."""
+    so a failed refresh puts them back). ``since`` is clamped in SQL to the ingestion window: a mark left by an
+    event stored before timestamps were bounded (year 0 or 10000) must not be unreadable in Python."""
+    ops = connection.ops
+    low = ops.adapt_datetimefield_value(EARLIEST_TIMESTAMP)
+    high = ops.adapt_datetimefield_value(timezone.now() + MAX_FUTURE)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {_table(UsageMark)} WHERE account_id = %s RETURNING since", [account_id])
+        cursor.execute(
+            f"DELETE FROM {_table(UsageMark)} WHERE account_id = %s "
+            "RETURNING CASE WHEN since < %s THEN %s WHEN since > %s THEN %s ELSE since END",
+            [account_id, low, low, high, high],
+        )
         values = [row[0] for row in cursor.fetchall()]
     if not values:
         return None
@@ -214,15 +222,31 @@ def usage_refresh(*, account_ids: Iterable[int]) -> list[int]:
     (idempotent: an account with no mark is skipped)."""
     ids = sorted(set(account_ids))
     UsageClaim.objects.filter(account_id__in=ids).delete()  # from now on, new events enqueue a follow-up
-    done = []
+    done, failed = [], []
     for account_id in ids:
-        with transaction.atomic():
-            since = _take_marks(account_id)
-            if since is None:
-                continue
-            rollups_refresh(account_id=account_id, since_day=since.astimezone(dt.UTC).date())
+        try:
+            with transaction.atomic():
+                since = _take_marks(account_id)
+                if since is None:
+                    continue
+                rollups_refresh(account_id=account_id, since_day=since.astimezone(dt.UTC).date())
+        except (OperationalError, InterfaceError):
+            raise  # transient (connection lost, failover): the task retries the whole chunk
+        except (DatabaseError, ValueError, OverflowError):
+            # One account's bad data must not freeze the others in its chunk: its marks roll back and stay for
+            # the sweep, the others go on.
+            logger.exception("Usage refresh of account %s failed; its marks are kept", account_id)
+            failed.append(account_id)
+            continue
         done.append(account_id)
-    late = UsageMark.objects.filter(account_id__in=ids).order_by().values_list("account_id", flat=True).distinct()
+    # A failed account is left to the sweep (once a minute), not chased by an immediate follow-up in a hot loop.
+    late = (
+        UsageMark.objects.filter(account_id__in=ids)
+        .exclude(account_id__in=failed)
+        .order_by()
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
     with transaction.atomic():
         followup = claim(list(late))
     enqueue(followup)

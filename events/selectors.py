@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, QuerySet, Sum
 from django.db.models.functions import TruncHour
 
 from events.models import Event, EventSource, RejectedMessage, UsageMark
@@ -43,7 +43,8 @@ def hourly_received(*, since: dt.datetime) -> dict[str, Any]:
 def rejections(*, since: dt.datetime, limit: int = 50) -> dict[str, Any]:
     """Rejected calls and messages since ``since``: counts by reason code and the latest ``limit`` (2 queries)."""
     recent = RejectedMessage.objects.filter(received_at__gte=since)
-    by_code = list(recent.order_by().values("code").annotate(n=Count("id")).order_by("-n"))
+    # Calls without a valid key are sampled: each row stands for ``represents`` calls.
+    by_code = list(recent.order_by().values("code").annotate(n=Sum("represents")).order_by("-n"))
     return {"by_code": by_code, "latest": list(recent.select_related("source")[:limit])}
 
 

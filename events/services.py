@@ -9,6 +9,8 @@ from contextlib import nullcontext
 from functools import partial
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Min, Q
@@ -18,7 +20,7 @@ from accounts.models import Account, Contact
 from accounts.services import account_create
 from events import pipeline, storage
 from events.messages import Message, Rejection
-from events.models import Event, EventSource, KeyFeature, RejectedMessage, UserGroup
+from events.models import Event, EventSource, KeyFeature, RejectedMessage, SourceKind, UserGroup
 
 logger = logging.getLogger(__name__)
 
@@ -31,22 +33,35 @@ def _new_key() -> str:
     return "csp_" + secrets.token_urlsafe(24)
 
 
+def _check_kind(source: EventSource) -> None:
+    if source.kind == SourceKind.BROWSER and source.auto_create_accounts:
+        # A browser key is public: anyone holding it could create accounts.
+        raise ValidationError({"auto_create_accounts": "A browser source cannot create accounts."})
+
+
 @transaction.atomic
-def source_create(*, name: str, auto_create_accounts: bool = False) -> tuple[EventSource, str]:
+def source_create(
+    *, name: str, kind: str = SourceKind.SERVER, auto_create_accounts: bool = False
+) -> tuple[EventSource, str]:
     """Create an event source; returns it with its write key, which is stored only hashed (shown once)."""
     key = _new_key()
     source = EventSource(
-        name=name, key_prefix=key[:10], key_hash=hash_key(key), auto_create_accounts=auto_create_accounts
+        name=name, kind=kind, key_prefix=key[:10], key_hash=hash_key(key), auto_create_accounts=auto_create_accounts
     )
+    _check_kind(source)
     source.full_clean()
     source.save()
     return source, key
 
 
 @transaction.atomic
-def source_update(*, source: EventSource, name: str, auto_create_accounts: bool, is_active: bool) -> EventSource:
-    """Rename a source or change whether it creates accounts and accepts calls."""
+def source_update(
+    *, source: EventSource, name: str, auto_create_accounts: bool, is_active: bool, kind: str | None = None
+) -> EventSource:
+    """Rename a source or change its kind, whether it creates accounts and accepts calls."""
     source.name, source.auto_create_accounts, source.is_active = name, auto_create_accounts, is_active
+    source.kind = kind or source.kind
+    _check_kind(source)
     source.full_clean()
     source.save()
     _source_cache.clear()
@@ -119,18 +134,69 @@ def rejection_log(
     )
 
 
+def _grouped_accounts(source: EventSource):
+    """Ids of the accounts this source has tied users to with group calls: the only ones it may change."""
+    return UserGroup.objects.filter(source=source, account__isnull=False).values("account_id")
+
+
+def unauthorized_record(*, code: str, message: str, now: dt.datetime | None = None) -> bool:
+    """Count a /v1 call that came without a valid write key, in the cache per minute (Redis when configured,
+    shared by all processes); the 1st and then every INGEST_UNAUTHORIZED_SAMPLE-th call of a minute is written to
+    the rejection log as one row standing for that many calls (``represents``). Returns whether a row was written."""
+    now = now or timezone.now()
+    sample = max(1, settings.INGEST_UNAUTHORIZED_SAMPLE)
+    key = f"ingest:unauthorized:{now:%Y%m%d%H%M}"
+    try:
+        count = 1 if cache.add(key, 1, timeout=120) else cache.incr(key)
+    except Exception:  # the cache is down: sample by chance instead of writing every call
+        logger.warning("Cache unavailable for the unauthorized-call counter", exc_info=True)
+        count = 1 if secrets.randbelow(sample) == 0 else 2
+    if count != 1 and count % sample != 1:
+        return False
+    RejectedMessage.objects.create(
+        source=None,
+        received_at=now,
+        status=401 if code == "unauthorized" else 400,
+        code=code,
+        reason=message[:500],
+        represents=1 if count == 1 else sample,
+    )
+    return True
+
+
+def rejections_purge(*, older_than_days: int | None = None, now: dt.datetime | None = None) -> int:
+    """Delete rejection-log rows older than the retention (INGEST_REJECTION_RETENTION_DAYS); returns how many."""
+    days = settings.INGEST_REJECTION_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    return RejectedMessage.objects.filter(received_at__lt=cutoff).delete()[0]
+
+
 def _identify(source: EventSource, msg: Message, account: Account | None) -> None:
     """identify: find the contact by userId, else by email (then remember the userId); merge traits. A new
-    contact is created only when the user's account is known."""
+    contact is created only when the user's account is known. A source only touches contacts of accounts it
+    has grouped; a browser source (public key) only those of the user's own grouped account, and never re-keys
+    a contact it found by email (anyone may claim an address)."""
     traits = msg.traits
     email = traits.get("email") if isinstance(traits.get("email"), str) else ""
+    if account is not None and not UserGroup.objects.filter(source=source, account_id=account.id).exists():
+        account = None  # named in context.groupId only: never grouped by this source
+    browser = source.kind == SourceKind.BROWSER
+    if browser and account is None:
+        return
+    scope = (
+        Contact.objects.filter(account=account)
+        if browser
+        else Contact.objects.filter(account_id__in=_grouped_accounts(source))
+    )
     contact = None
     if msg.user_id:
-        contact = Contact.objects.filter(external_id=msg.user_id).order_by("id").first()
+        contact = scope.filter(external_id=msg.user_id).order_by("id").first()
     if contact is None and email:
-        scope = Contact.objects.filter(email__iexact=email)
-        contact = (scope.filter(account=account) if account else scope).order_by("id").first()
+        by_email = scope.filter(email__iexact=email)
+        contact = (by_email.filter(account=account) if account else by_email).order_by("id").first()
         if contact is not None and msg.user_id and not contact.external_id:
+            if browser:
+                return
             contact.external_id = msg.user_id
     if contact is None:
         if account is None or not msg.user_id:
@@ -149,7 +215,7 @@ def _group(source: EventSource, msg: Message) -> Account | None:
     """group: tie the user to the account whose external_id is the groupId (created if the source allows),
     and attribute that user's and that group's unmatched events."""
     account = Account.objects.filter(external_id=msg.group_id).first()
-    if account is None and source.auto_create_accounts:
+    if account is None and source.auto_create_accounts and source.kind != SourceKind.BROWSER:
         name = msg.traits.get("name") if isinstance(msg.traits.get("name"), str) else ""
         try:
             with transaction.atomic():

@@ -32,3 +32,13 @@ def refresh_usage(account_ids: list[int]) -> list[int]:
 def usage_sweep() -> int:
     """Periodic: attribute events whose account appeared and enqueue marks left without a task."""
     return len(pipeline.sweep())
+
+
+@shared_task(
+    acks_late=True, autoretry_for=TRANSIENT, retry_backoff=5, max_retries=3, time_limit=600, soft_time_limit=540
+)
+def rejections_purge() -> int:
+    """Daily: drop rejection-log rows past the retention period."""
+    from events import services
+
+    return services.rejections_purge()

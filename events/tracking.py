@@ -42,7 +42,12 @@ def _basic_username(request) -> str | None:
 
 
 def _error(exc: IngestError, source=None) -> JsonResponse:
-    services.rejection_log(source=source, status=exc.status, rejections=[Rejection(0, exc.code, exc.message)])
+    if source is None:
+        # No valid key (a 401, or a 400/413 before the key was known): anyone can send these, so they are
+        # counted and sampled and anonymous traffic cannot grow the rejection log.
+        services.unauthorized_record(code=exc.code, message=exc.message)
+    else:
+        services.rejection_log(source=source, status=exc.status, rejections=[Rejection(0, exc.code, exc.message)])
     return JsonResponse({"code": exc.code, "message": exc.message}, status=exc.status)
 
 
@@ -85,7 +90,7 @@ def _handle(request, msg_type: str | None):
                 {"code": first.code, "message": f"No valid message in the batch; first: {first.message}"}, status=400
             )
     except IngestError as exc:
-        return _error(exc, source if exc.status != 401 else None)
+        return _error(exc, source)
     accepted = services.ingest(source=source, messages=messages, rejections=rejections)
     # orjson and a plain HttpResponse: JsonResponse's encoder is a measurable share of a small call.
     return HttpResponse(orjson.dumps(services.ingest_payload_summary(accepted, rejections)), content_type=JSON)

@@ -31,7 +31,9 @@ def source_list(request):
     if request.method == "POST" and form.is_valid():
         try:
             source, key = services.source_create(
-                name=form.cleaned_data["name"], auto_create_accounts=form.cleaned_data["auto_create_accounts"]
+                name=form.cleaned_data["name"],
+                kind=form.cleaned_data["kind"],
+                auto_create_accounts=form.cleaned_data["auto_create_accounts"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -45,14 +47,19 @@ def source_edit(request, pk: int):
     source = get_object_or_404(EventSource, pk=pk)
     form = EventSourceForm(request.POST or None, instance=source)
     if request.method == "POST" and form.is_valid():
-        services.source_update(
-            source=source,
-            name=form.cleaned_data["name"],
-            auto_create_accounts=form.cleaned_data["auto_create_accounts"],
-            is_active=form.cleaned_data["is_active"],
-        )
-        messages.success(request, f"Saved {source.name}.")
-        return redirect("events:source_list")
+        try:
+            services.source_update(
+                source=source,
+                name=form.cleaned_data["name"],
+                kind=form.cleaned_data["kind"],
+                auto_create_accounts=form.cleaned_data["auto_create_accounts"],
+                is_active=form.cleaned_data["is_active"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Saved {source.name}.")
+            return redirect("events:source_list")
     return render(request, "events/source_edit.html", {"source": source, "form": form})
 
 

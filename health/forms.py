@@ -30,7 +30,7 @@ class ScorecardForm(forms.ModelForm):
         fields = [
             "name", "description", "is_default", "segments", "tiers", "yellow_from", "green_from", "missing_policy",
         ]  # fmt: skip
-        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "segments": forms.CheckboxSelectMultiple}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "segments": forms.SelectMultiple}
         help_texts = {"segments": "Accounts in these segments get this scorecard first, whatever their tier."}
 
     def validate_unique(self):

@@ -342,3 +342,6 @@ for _m in [
                help="The CSM's latest red/yellow/green pulse: red 0, yellow 50, green 100."),
 ]:  # fmt: skip
     register(_m)
+
+# The surveys group registers itself here so it exists wherever the registry is read.
+from health import survey_measures  # noqa: E402, F401

@@ -2,6 +2,7 @@
 CSM sentiment pulse. The maths lives in ``health.scoring`` and ``health.measures``; writes in ``health.services``."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -51,7 +52,7 @@ class Scorecard(models.Model):
     (Segments, once they exist, become a second way to claim accounts: see ``health.assignment``.)"""
 
     name = models.CharField(max_length=120, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(max_length=10000, validators=[MaxLengthValidator(10000)], blank=True)
     is_default = models.BooleanField(default=False)
     tiers = models.JSONField(default=list, blank=True, help_text="Account tiers this scorecard applies to.")
     # Accounts in one of these segments get this scorecard before any tier rule (see ``health.assignment``).
@@ -181,7 +182,7 @@ class HealthOverride(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_overrides")
     band = models.CharField(max_length=8, choices=Band.choices)
-    reason = models.TextField()
+    reason = models.TextField(max_length=2000, validators=[MaxLengthValidator(2000)])
     expires_on = models.DateField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -206,7 +207,7 @@ class SentimentPulse(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sentiment_pulses")
     sentiment = models.CharField(max_length=8, choices=Band.choices)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=10000, validators=[MaxLengthValidator(10000)], blank=True)
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     set_at = models.DateTimeField()
 

@@ -1,9 +1,10 @@
 """Reads of health: current rows, history, and the explanation of a score and of its last change."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, When
 from django.utils import timezone
 
 from health.measures import MEASURES
@@ -202,3 +203,22 @@ def override_history(account_id: int) -> list[HealthOverride]:
 
 def latest_sentiment(account_id: int) -> SentimentPulse | None:
     return sentiment_list().filter(account_id=account_id).first()
+
+
+def band_changes(*, owner_ids: Iterable[int], since: dt.date) -> QuerySet[AccountHealth]:
+    """Accounts of these owners whose band today differs from their band on ``since`` (the last snapshot
+    scored on or before that day), annotated with ``band_before`` and ``score_before``; worst band first.
+    One query: rows that have not moved since ``since`` are cut by ``changed_at`` before the subqueries run."""
+    before = HealthSnapshot.objects.filter(account_id=OuterRef("account_id"), as_of__lte=since).order_by(
+        "-as_of", "-computed_at", "-id"
+    )
+    band_rank = Case(When(band="red", then=0), When(band="yellow", then=1), default=2, output_field=IntegerField())
+    return (
+        AccountHealth.objects.select_related("account", "account__owner")
+        .filter(account__owner_id__in=owner_ids, changed_at__date__gt=since)
+        .annotate(band_before=Subquery(before.values("band")[:1]), score_before=Subquery(before.values("score")[:1]))
+        .filter(band_before__isnull=False)
+        .exclude(band_before="")
+        .exclude(band=F("band_before"))
+        .order_by(band_rank, "-changed_at")
+    )

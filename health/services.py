@@ -79,7 +79,17 @@ def health_recompute(
         return _persist(prepared, account_ids is None, now, source)
 
 
+def _drop_vanished(prepared: Prepared) -> None:
+    """Accounts deleted since ``prepare`` read them are skipped: writing their rows would break a foreign key and
+    abort the whole recompute. (A deletion after this check fails the commit; the task retries, see tasks.)"""
+    ids = prepared.account_ids
+    alive = set(Account.objects.filter(id__in=ids).values_list("id", flat=True)) if ids else set()
+    if len(alive) != len(ids):
+        prepared.assigned = [a for a in prepared.assigned if a[0] in alive]
+
+
 def _persist(prepared: Prepared, everyone: bool, now: dt.datetime, source: str) -> RecomputeStats:
+    _drop_vanished(prepared)
     # Concurrent recomputes (a redelivered task, overlapping event-driven ones) write one after the other, so each
     # reads the fingerprints the previous one stored and an unchanged score is not snapshotted twice.
     advisory_xact_lock("health-current")
@@ -156,6 +166,8 @@ def health_recompute_history(
             # Two runs (a redelivered task) take turns per day: the second deletes what the first wrote.
             advisory_xact_lock("health-history")
             results = compute(as_of=day, scorecard_id=scorecard_id)
+            alive = set(Account.objects.filter(id__in=[r.account_id for r in results]).values_list("id", flat=True))
+            results = [r for r in results if r.account_id in alive]  # deleted meanwhile (see _drop_vanished)
             old = HealthSnapshot.objects.filter(as_of=day)
             if scorecard_id is not None:
                 cards = load_scorecards()

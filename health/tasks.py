@@ -2,12 +2,18 @@
 same thing from the same stored data); database errors are retried with backoff."""
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError
 
 from csp.celery import SingleRunTask
 from health import services
 
-RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "retry_backoff_max": 60, "max_retries": 5}
+# IntegrityError: an account deleted between the recompute's check and its commit; the rerun skips it.
+RETRY = {
+    "autoretry_for": (OperationalError, IntegrityError),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 5,
+}
 
 
 @shared_task(time_limit=120, soft_time_limit=100, **RETRY)

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -89,7 +89,7 @@ class Playbook(models.Model):
     """A named template of ordered tasks; applying it to a CTA creates real tasks with dates and assignees."""
 
     name = models.CharField(max_length=150, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(max_length=10000, validators=[MaxLengthValidator(10000)], blank=True)
     cta_type = models.CharField(
         "CTA type",
         max_length=16,
@@ -115,7 +115,12 @@ class PlaybookTask(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
     task_type = models.CharField(max_length=16, choices=TaskType.choices, default=TaskType.TODO)
-    guidance = models.TextField(blank=True, help_text="How to do it well: talking points, links, templates.")
+    guidance = models.TextField(
+        max_length=20000,
+        validators=[MaxLengthValidator(20000)],
+        blank=True,
+        help_text="How to do it well: talking points, links, templates.",
+    )
     due_in_days = models.PositiveSmallIntegerField(
         default=0, validators=[MaxValueValidator(365)], help_text="Days after the CTA is opened."
     )
@@ -139,7 +144,7 @@ class CTA(models.Model):
     priority = models.CharField(max_length=8, choices=CTAPriority.choices, default=CTAPriority.MEDIUM)
     reason = models.ForeignKey(CTAReason, null=True, blank=True, on_delete=models.SET_NULL, related_name="ctas")
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(max_length=10000, validators=[MaxLengthValidator(10000)], blank=True)
     due_date = models.DateField()
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="ctas"
@@ -147,7 +152,7 @@ class CTA(models.Model):
     status = models.CharField(max_length=8, choices=CTAStatus.choices, default=CTAStatus.OPEN)
     snoozed_until = models.DateField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=CTAOutcome.choices, blank=True)
-    outcome_note = models.TextField(blank=True)
+    outcome_note = models.TextField(max_length=10000, validators=[MaxLengthValidator(10000)], blank=True)
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
@@ -197,7 +202,7 @@ class CTATask(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
     task_type = models.CharField(max_length=16, choices=TaskType.choices, default=TaskType.TODO)
-    guidance = models.TextField(blank=True)
+    guidance = models.TextField(max_length=20000, validators=[MaxLengthValidator(20000)], blank=True)
     due_date = models.DateField()
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="cta_tasks"
@@ -224,7 +229,7 @@ class CTAComment(models.Model):
 
     cta = models.ForeignKey(CTA, on_delete=models.CASCADE, related_name="comments", verbose_name="CTA")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    body = models.TextField()
+    body = models.TextField(max_length=10000, validators=[MaxLengthValidator(10000)])
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,6 +1,7 @@
 """Segments: rule-based saved filters over accounts, and their stored membership (for "entered/left" triggers)."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 
@@ -11,7 +12,7 @@ class Segment(models.Model):
     set so a periodic diff can tell who entered or left."""
 
     name = models.CharField(max_length=120, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(max_length=10000, validators=[MaxLengthValidator(10000)], blank=True)
     rules = models.JSONField(default=dict)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -6,10 +6,11 @@ A rule tree is a group ``{"op": "and" | "or", "conditions": [...]}`` whose condi
 the whitelist is refused with a ``ValidationError`` naming the offending field, so a rule can never reach an
 arbitrary model path (``owner__password``) through the ORM.
 
-Last NPS category is not in the whitelist: surveys do not exist yet (see docs/segments-and-triggers.md).
+"Last NPS category" (`last_nps_category`) is added to the whitelist by the surveys app (surveys/apps.py).
 """
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -152,13 +153,22 @@ class _Errors:
         self.messages.append(f"{where}: {message}" if where else message)
 
 
-def _number(value: Any) -> float:
+# Numbers in rules are bounded: infinities, NaN and 1e400 have no meaning here and broke the query (500).
+MAX_NUMBER = 1e15
+MAX_DAYS = 36_500  # days_to_renewal and the like: a century either way
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+
+
+def _number(value: Any, limit: float = MAX_NUMBER) -> float:
     if isinstance(value, bool):
         raise ValueError
     try:
-        return float(Decimal(str(value).strip()))
-    except (InvalidOperation, ValueError) as exc:
+        number = float(Decimal(str(value).strip()))
+    except (InvalidOperation, ValueError, OverflowError) as exc:
         raise ValueError from exc
+    if not math.isfinite(number) or abs(number) > limit:
+        raise ValueError
+    return number
 
 
 def _clean_value(spec: FieldSpec, operator: str, value: Any) -> Any:
@@ -188,17 +198,22 @@ def _clean_scalar(spec: FieldSpec, value: Any) -> Any:
             raise ValueError(f"'{value}' is not one of {', '.join(sorted(allowed))}")
         return value
     if spec.kind == "number":
+        limit = MAX_DAYS if spec.to_date else MAX_NUMBER
         try:
-            return _number(value)
+            return _number(value, limit)
         except ValueError as exc:
-            raise ValueError(f"'{value}' is not a number") from exc
+            shown = str(value)[:40]
+            raise ValueError(f"'{shown}' is not a number between -{limit:g} and {limit:g}") from exc
     if spec.kind == "ref":
         if isinstance(value, bool):
             raise ValueError(f"'{value}' is not an id")
         try:
-            return int(str(value))
+            ref = int(str(value)[:40])
         except ValueError as exc:
-            raise ValueError(f"'{value}' is not an id") from exc
+            raise ValueError(f"'{str(value)[:40]}' is not an id") from exc
+        if not 0 < ref <= MAX_ID:
+            raise ValueError(f"'{str(value)[:40]}' is not an id")
+        return ref
     if not isinstance(value, str | int | float) or isinstance(value, bool) or not str(value).strip():
         raise ValueError("needs a non-empty text value")
     return str(value).strip()[:200]

@@ -2,6 +2,7 @@
 built from admin-defined templates per tier or lifecycle stage."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 
@@ -14,7 +15,7 @@ class PlanTemplate(models.Model):
     "milestones": [{"kind", "name", "due_days"}], "tasks": [{"title", "due_days"}]}``."""
 
     name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(max_length=10000, validators=[MaxLengthValidator(10000)], blank=True)
     tier = models.CharField(max_length=16, choices=Tier.choices, blank=True, help_text="Empty: any tier.")
     lifecycle_stage = models.CharField(
         max_length=16, choices=LifecycleStage.choices, blank=True, help_text="Empty: any stage."
@@ -43,7 +44,7 @@ class SuccessPlan(models.Model):
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="success_plans")
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(max_length=10000, validators=[MaxLengthValidator(10000)], blank=True)
     template = models.ForeignKey(PlanTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     contract = models.ForeignKey(
         "accounts.Contract", null=True, blank=True, on_delete=models.SET_NULL, related_name="success_plans"
@@ -76,7 +77,7 @@ class Objective(models.Model):
 
     plan = models.ForeignKey(SuccessPlan, on_delete=models.CASCADE, related_name="objectives")
     title = models.CharField(max_length=300)
-    success_criteria = models.TextField(blank=True)
+    success_criteria = models.TextField(max_length=10000, validators=[MaxLengthValidator(10000)], blank=True)
     target_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=ObjectiveStatus.choices, default=ObjectiveStatus.NOT_STARTED)
     position = models.PositiveIntegerField(default=0)

@@ -8,7 +8,7 @@ Resolution time (opened to solved) is averaged the same way over the tickets sol
 import datetime as dt
 from typing import Any
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 
 from support.models import Ticket, TicketStatus
 
@@ -24,7 +24,13 @@ def _avg(value: Any) -> dt.timedelta | None:
 def ticket_metrics(*, account_id: int, since: dt.datetime) -> dict[str, Any]:
     """Tickets received since ``since`` for one account, in one aggregate query: received, solved, open,
     RR (solved ÷ received x 100, None when nothing was received), average response and resolution time."""
-    qs = Ticket.objects.filter(account_id=account_id, opened_at__gte=since)
+    return ticket_rollup(tickets=Ticket.objects.filter(account_id=account_id, opened_at__gte=since))
+
+
+def ticket_rollup(*, tickets: QuerySet[Ticket]) -> dict[str, Any]:
+    """The figures of ``ticket_metrics`` for any set of tickets (one account, a team's book, a period), in one
+    aggregate query: the one definition of resolution rate and response time."""
+    qs = tickets
     agg = qs.aggregate(
         received=Count("id"),
         solved=Count("id", filter=Q(status__in=SOLVED)),

@@ -1,9 +1,10 @@
 """Writes to support tickets. The API and the webhook call these; once committed they send ``account_changed``."""
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.models import Account
@@ -74,9 +75,22 @@ def ticket_update(*, ticket: Ticket, data: dict[str, Any]) -> Ticket:
 
 
 @transaction.atomic
-def ticket_upsert(*, account: Account, external_id: str, data: dict[str, Any]) -> tuple[Ticket, bool]:
-    """Webhook: create the ticket with this help-desk id, or update it; returns (ticket, created)."""
-    ticket = Ticket.objects.select_for_update().filter(external_id=external_id).first()
+def ticket_upsert(
+    *,
+    account: Account,
+    external_id: str,
+    data: dict[str, Any],
+    may_edit: Callable[[Account], bool] | None = None,
+) -> tuple[Ticket, bool]:
+    """Webhook: create the ticket with this help-desk id, or update it; returns (ticket, created).
+    ``may_edit`` (None for a trusted integration) must allow both the target account and, for an existing
+    ticket, the account it is on now, checked on the locked row; otherwise PermissionDenied."""
+    ticket = Ticket.objects.select_for_update().select_related("account").filter(external_id=external_id).first()
+    if may_edit is not None:
+        if not may_edit(account):
+            raise PermissionDenied("You may not change this account's tickets.")
+        if ticket is not None and ticket.account_id != account.id and not may_edit(ticket.account):
+            raise PermissionDenied("This help-desk ticket belongs to an account you may not edit.")
     if ticket is None:
         return ticket_create(data={**data, "account": account, "external_id": external_id}), True
     return ticket_update(ticket=ticket, data={**data, "account": account}), False

@@ -19,6 +19,15 @@ def _celery_in_process(request):
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle and sampling counters live in the cache (in memory in tests): every test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory()

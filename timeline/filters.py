@@ -2,6 +2,7 @@
 
 import django_filters
 
+from csp.filters import IsoDateTimeFilter
 from timeline.models import Activity, ActivityKind, EntryKind, Sentiment, TimelineEntry
 
 
@@ -10,8 +11,8 @@ class ActivityFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=ActivityKind.choices)
     sentiment = django_filters.ChoiceFilter(choices=Sentiment.choices)
     author = django_filters.NumberFilter(field_name="author_id")
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
 
     class Meta:
         model = Activity
@@ -21,8 +22,8 @@ class ActivityFilter(django_filters.FilterSet):
 class TimelineEntryFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")
     kind = django_filters.MultipleChoiceFilter(choices=EntryKind.choices)
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
 
     class Meta:
         model = TimelineEntry

@@ -2,6 +2,7 @@
 that happens to an account (contract changes, CTAs, health band changes, survey answers, escalations)."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 
@@ -36,8 +37,8 @@ class Activity(models.Model):
     kind = models.CharField(max_length=16, choices=ActivityKind.choices)
     occurred_at = models.DateTimeField(db_index=True)
     subject = models.CharField(max_length=200, blank=True)
-    summary = models.TextField(blank=True)
-    next_steps = models.TextField(blank=True)
+    summary = models.TextField(max_length=50000, validators=[MaxLengthValidator(50000)], blank=True)
+    next_steps = models.TextField(max_length=50000, validators=[MaxLengthValidator(50000)], blank=True)
     sentiment = models.CharField(max_length=8, choices=Sentiment.choices, blank=True)
     suggested_sentiment = models.CharField(max_length=8, choices=Sentiment.choices, blank=True, editable=False)
     sentiment_score = models.FloatField(null=True, blank=True, editable=False, help_text="VADER compound, -1..1")
@@ -84,7 +85,7 @@ class TimelineEntry(models.Model):
     kind = models.CharField(max_length=16, choices=EntryKind.choices, db_index=True)
     occurred_at = models.DateTimeField()
     title = models.CharField(max_length=300)
-    body = models.TextField(blank=True)
+    body = models.TextField(max_length=50000, validators=[MaxLengthValidator(50000)], blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -26,7 +26,7 @@ from triggers.models import ConditionType, Trigger
 
 HEALTH_BANDS = (("red", "Red"), ("yellow", "Yellow"), ("green", "Green"))
 USAGE_METRICS = (("events", "Events"), ("active_users", "Active users"))
-SURVEY_KINDS = (("nps", "NPS (0-10)"), ("csat", "CSAT (1-5)"))
+SURVEY_KINDS = (("nps", "NPS (0-10)"), ("csat", "CSAT (1-5)"), ("ces", "CES (1-7)"))
 TEXT_ENGINE = Engine(autoescape=False)
 
 
@@ -309,7 +309,13 @@ def validate_trigger(trigger: Trigger) -> None:
             messages["cta_title"] = [f"Invalid template: {exc}"]
     if trigger.is_active and trigger.condition_type == ConditionType.SURVEY_ANSWER and not surveys_ready():
         messages["is_active"] = [SURVEYS_NOT_READY]
-    if not (trigger.open_cta or trigger.notify_owner or trigger.webhook_url or trigger.set_lifecycle_stage):
+    if not (
+        trigger.open_cta
+        or trigger.notify_owner
+        or trigger.webhook_url
+        or trigger.set_lifecycle_stage
+        or trigger.send_survey_id
+    ):
         messages.setdefault("open_cta", []).append("Pick at least one action.")
     if trigger.notify_email and not trigger.notify_owner:
         trigger.notify_owner = True  # an email is a notification too; keep the in-app one beside it

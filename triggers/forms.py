@@ -39,7 +39,7 @@ class TriggerForm(forms.ModelForm):
         fields = [
             "name", "description", "condition_type", "condition_segment", "scope_segment", "open_cta", "cta_type",
             "cta_priority", "cta_reason", "cta_playbook", "cta_title", "cta_due_in_days", "notify_owner",
-            "notify_email", "webhook_url", "set_lifecycle_stage", "cooldown_days",
+            "notify_email", "webhook_url", "set_lifecycle_stage", "send_survey", "cooldown_days",
         ]  # fmt: skip
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 

@@ -1,6 +1,7 @@
 """Triggers ("if X then Y"), what they matched, and their execution log."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 from accounts.models import LifecycleStage
@@ -28,7 +29,7 @@ class Trigger(models.Model):
     ``triggers.conditions``. New triggers start inactive: dry-run them, then activate."""
 
     name = models.CharField(max_length=150, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(max_length=10000, validators=[MaxLengthValidator(10000)], blank=True)
     is_active = models.BooleanField(default=False)
     condition_type = models.CharField(max_length=24, choices=ConditionType.choices)
     params = models.JSONField(default=dict, blank=True)
@@ -81,6 +82,14 @@ class Trigger(models.Model):
     notify_email = models.BooleanField(default=False, help_text="Also email the owner.")
     webhook_url = models.URLField("webhook URL", blank=True, help_text="POST a Slack-compatible JSON body here.")
     set_lifecycle_stage = models.CharField(max_length=16, choices=LifecycleStage.choices, blank=True)
+    send_survey = models.ForeignKey(
+        "surveys.Survey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Send this survey to the account's contacts (transactional survey; throttling applies).",
+    )
     cooldown_days = models.PositiveSmallIntegerField(
         default=14, help_text="After its CTA is closed (or, without CTA, after it fired), wait this long."
     )
@@ -148,6 +157,7 @@ class ActionKind(models.TextChoices):
     EMAIL = "email", "Email owner"
     WEBHOOK = "webhook", "Webhook"
     LIFECYCLE = "lifecycle", "Set lifecycle stage"
+    SURVEY = "survey", "Send survey"
 
 
 class ActionStatus(models.TextChoices):

@@ -34,11 +34,17 @@ def on_account_changed(sender, account_ids=None, **kwargs) -> None:
         transaction.on_commit(partial(triggers_evaluate_accounts.delay, ids, "usage"))
 
 
-def on_survey_answer(sender, account_id=None, kind=None, score=None, **kwargs) -> None:
-    """``surveys.signals.answer_received`` (once the surveys module sends it) → survey-answer triggers."""
+def on_survey_answer(sender, account_id=None, kind=None, score=None, comment="", **kwargs) -> None:
+    """``surveys.signals.answer_received`` → survey-answer triggers (the comment goes into the CTA)."""
     from triggers import services
 
     if account_id is not None and kind and score is not None:
         transaction.on_commit(
-            partial(services.triggers_evaluate_survey_answer, account_id=int(account_id), kind=kind, score=int(score))
+            partial(
+                services.triggers_evaluate_survey_answer,
+                account_id=int(account_id),
+                kind=kind,
+                score=int(score),
+                comment=comment or "",
+            )
         )

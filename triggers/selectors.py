@@ -34,6 +34,7 @@ class SurveyAnswer:
     account_id: int
     kind: str
     score: int
+    comment: str = ""
 
 
 @dataclass
@@ -120,6 +121,8 @@ def evaluate(
             return result
         rows = _base(trigger, [answer.account_id], today).values("id", "name")
         text = f"{answer.kind.upper()} answer {answer.score}"
+        if answer.comment:
+            text = f"{text}: “{answer.comment[:240]}”"
         candidates = [Candidate(r["id"], r["name"], text) for r in rows]
     blocked, why = _blocked(trigger, [c.account_id for c in candidates], now)
     for c in candidates:

@@ -2,12 +2,14 @@
 retries and log. Tasks and signal receivers call these."""
 
 import datetime as dt
+import json
 import logging
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +23,7 @@ from playbooks.services import cta_open
 from segments.models import Segment
 from segments.selectors import MembershipDiff, segment_membership_diff
 from segments.services import segment_membership_apply
+from triggers import webhooks
 from triggers.conditions import SEGMENT_TYPES, STATE_TYPES, render_title
 from triggers.models import (
     ActionKind,
@@ -37,7 +40,7 @@ logger = logging.getLogger(__name__)
 TRIGGER_FIELDS = (
     "name", "description", "condition_type", "params", "condition_segment", "scope_segment", "open_cta",
     "cta_type", "cta_priority", "cta_reason", "cta_playbook", "cta_title", "cta_due_in_days", "notify_owner",
-    "notify_email", "webhook_url", "set_lifecycle_stage", "cooldown_days",
+    "notify_email", "webhook_url", "set_lifecycle_stage", "send_survey", "cooldown_days",
 )  # fmt: skip
 # Changing these changes who matches: the stored matches are dropped so the next run starts afresh.
 CONDITION_FIELDS = ("condition_type", "params", "condition_segment_id", "scope_segment_id")
@@ -48,6 +51,11 @@ def _apply(trigger: Trigger, data: dict[str, Any]) -> None:
     for name in TRIGGER_FIELDS:
         if name in data:
             setattr(trigger, name, data[name])
+    if trigger.webhook_url:
+        try:
+            webhooks.check_url(trigger.webhook_url)  # scheme and literal addresses; DNS is checked when sending
+        except ValidationError as exc:
+            raise ValidationError({"webhook_url": exc.messages}) from exc
 
 
 @transaction.atomic
@@ -107,7 +115,9 @@ def trigger_run(
     now = now or timezone.now()
     with transaction.atomic():
         trigger = (
-            Trigger.objects.select_related("scope_segment", "condition_segment", "cta_playbook", "cta_reason")
+            Trigger.objects.select_related(
+                "scope_segment", "condition_segment", "cta_playbook", "cta_reason", "send_survey"
+            )
             .filter(pk=trigger_id, is_active=True)
             .first()
         )
@@ -181,6 +191,8 @@ def _planned(trigger: Trigger) -> list[str]:
         kinds.append(ActionKind.LIFECYCLE)
     if trigger.webhook_url:
         kinds.append(ActionKind.WEBHOOK)
+    if trigger.send_survey_id:
+        kinds.append(ActionKind.SURVEY)
     return kinds
 
 
@@ -269,6 +281,18 @@ def _run_lifecycle(execution: TriggerExecution) -> tuple[str, str]:
     return ActionStatus.SUCCEEDED, f"Lifecycle stage {old} → {stage}."
 
 
+def _run_survey(execution: TriggerExecution) -> tuple[str, str]:
+    from surveys.services import survey_send_to_account
+
+    survey = execution.trigger.send_survey
+    if survey is None or not survey.is_active:
+        return ActionStatus.SKIPPED, "The survey is missing or paused."
+    batch = survey_send_to_account(survey=survey, account=execution.account, source=execution.trigger.source_key)
+    if not batch.total:
+        return ActionStatus.SKIPPED, f"No contact to ask ({batch.skipped} throttled or unsubscribed)."
+    return ActionStatus.SUCCEEDED, f"Survey “{survey}” queued for {batch.total} contact(s) (job #{batch.pk})."
+
+
 def _run_email(execution: TriggerExecution) -> tuple[str, str]:
     from django.core.mail import send_mail
 
@@ -301,16 +325,10 @@ def webhook_body(execution: TriggerExecution) -> dict[str, Any]:
 
 
 def _run_webhook(execution: TriggerExecution) -> tuple[str, str]:
-    import requests
-
-    response = requests.post(execution.trigger.webhook_url, json=webhook_body(execution), timeout=5)
-    if response.status_code >= 300:
-        raise WebhookError(f"HTTP {response.status_code}: {response.text[:200]}")
-    return ActionStatus.SUCCEEDED, f"Posted, HTTP {response.status_code}."
-
-
-class WebhookError(Exception):
-    pass
+    """POST through ``triggers.webhooks`` (destination checks, signature); only the status line is logged."""
+    body = json.dumps(webhook_body(execution), cls=DjangoJSONEncoder).encode()
+    status_line = webhooks.deliver(execution.trigger.webhook_url, body)
+    return ActionStatus.SUCCEEDED, f"Posted, {status_line}."
 
 
 RUNNERS = {
@@ -319,6 +337,7 @@ RUNNERS = {
     ActionKind.LIFECYCLE: _run_lifecycle,
     ActionKind.EMAIL: _run_email,
     ActionKind.WEBHOOK: _run_webhook,
+    ActionKind.SURVEY: _run_survey,
 }
 
 
@@ -380,11 +399,11 @@ def triggers_evaluate_accounts(*, account_ids: list[int], source: str) -> int:
     return fired
 
 
-def triggers_evaluate_survey_answer(*, account_id: int, kind: str, score: int) -> int:
-    """Hook for the surveys module: an NPS/CSAT answer arrived."""
+def triggers_evaluate_survey_answer(*, account_id: int, kind: str, score: int, comment: str = "") -> int:
+    """Hook for the surveys module: an NPS/CSAT/CES answer arrived (its comment goes into the reason)."""
     from triggers.models import ConditionType
 
-    answer = SurveyAnswer(account_id=account_id, kind=kind, score=score)
+    answer = SurveyAnswer(account_id=account_id, kind=kind, score=score, comment=comment or "")
     fired = 0
     for trigger_id in active_triggers(types=frozenset({ConditionType.SURVEY_ANSWER})).values_list("id", flat=True):
         fired += len(trigger_run(trigger_id=trigger_id, answer=answer))

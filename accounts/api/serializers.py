@@ -20,9 +20,9 @@ class AccountSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "domain", "external_id", "parent", "parent_name", "tier", "industry", "employee_count",
             "region", "lifecycle_stage", "engagement_model", "owner", "owner_name", "status", "custom_fields",
-            "arr", "next_renewal_date", "created_at", "updated_at",
+            "arr", "next_renewal_date", "churned_on", "churn_reason", "created_at", "updated_at",
         ]  # fmt: skip
-        read_only_fields = ["arr", "next_renewal_date", "created_at", "updated_at"]
+        read_only_fields = ["arr", "next_renewal_date", "churned_on", "churn_reason", "created_at", "updated_at"]
 
 
 class AccountDetailSerializer(AccountSerializer):
@@ -52,10 +52,10 @@ class ContractSerializer(serializers.ModelSerializer):
         model = Contract
         fields = [
             "id", "account", "name", "external_id", "start_date", "end_date", "recurring_amount",
-            "billing_period", "one_time_fees", "seats", "auto_renew", "status", "arr", "mrr",
-            "created_at", "updated_at",
+            "billing_period", "one_time_fees", "seats", "auto_renew", "status", "cancelled_on", "previous", "arr",
+            "mrr", "created_at", "updated_at",
         ]  # fmt: skip
-        read_only_fields = ["arr", "created_at", "updated_at"]
+        read_only_fields = ["arr", "previous", "created_at", "updated_at"]
 
     def validate(self, attrs):
         # Cross-field check up front so the 400 names end_date even when only one date is sent.

@@ -2,8 +2,10 @@
 
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import viewsets
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
 
 from accounts import policies, selectors, services
 from accounts.api.serializers import (
@@ -13,7 +15,7 @@ from accounts.api.serializers import (
     ContractSerializer,
 )
 from accounts.filters import AccountFilter, ContactFilter, ContractFilter
-from accounts.models import Account, AccountTeamMember
+from accounts.models import Account, AccountTeamMember, ContractRevision
 
 
 class AccountViewSet(viewsets.ModelViewSet):
@@ -58,6 +60,23 @@ class AccountViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.account_delete(account=instance)
+
+    @action(detail=True, methods=["post"])
+    def churn(self, request, pk=None):
+        """Mark the account churned on ``churned_on`` (dated, with a reason); its contracts stop counting then."""
+        account = self.get_object()
+        if not policies.can_edit_account(request.user, account):
+            raise PermissionDenied("You may not change this account.")
+        body = _ChurnSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.account_churn(
+            account=account,
+            churned_on=body.validated_data["churned_on"],
+            reason=body.validated_data["reason"],
+            user=request.user,
+        )
+        account.refresh_from_db()
+        return Response(AccountSerializer(account).data)
 
 
 class _AccountChildViewSet(viewsets.ModelViewSet):
@@ -110,6 +129,24 @@ class ContactViewSet(_AccountChildViewSet):
         services.contact_delete(contact=instance)
 
 
+class _RevenueChangeSerializer(serializers.Serializer):
+    effective_date = serializers.DateField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class _ChurnSerializer(serializers.Serializer):
+    churned_on = serializers.DateField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class ContractRevisionSerializer(serializers.ModelSerializer):
+    changed_by_name = serializers.StringRelatedField(source="changed_by")
+
+    class Meta:
+        model = ContractRevision
+        fields = ["id", "field", "old_value", "new_value", "changed_by", "changed_by_name", "changed_at", "note"]
+
+
 class ContractViewSet(_AccountChildViewSet):
     serializer_class = ContractSerializer
     filterset_class = ContractFilter
@@ -125,7 +162,58 @@ class ContractViewSet(_AccountChildViewSet):
         return services.contract_create(account=account, data=data)
 
     def update_with(self, instance, data):
-        return services.contract_update(contract=instance, data=data)
+        return services.contract_update(contract=instance, data=data, user=self.request.user)
 
     def perform_destroy(self, instance):
-        services.contract_delete(contract=instance)
+        services.contract_delete(contract=instance, user=self.request.user)
+
+    def _terms(self, request, contract) -> dict:
+        # The new contract's terms: any contract field sent, validated like an edit of the old contract.
+        serializer = ContractSerializer(contract, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("account", None)
+        return data
+
+    @action(detail=True, methods=["post"])
+    def amend(self, request, pk=None):
+        """Upgrade/downgrade from ``effective_date``: a new contract with the sent terms; past days keep theirs."""
+        contract = self.get_object()
+        change = _RevenueChangeSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        new = services.contract_amend(
+            contract=contract,
+            effective_date=change.validated_data["effective_date"],
+            data=self._terms(request, contract),
+            user=request.user,
+        )
+        return Response(ContractSerializer(new).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def renew(self, request, pk=None):
+        """Renew: a new contract from the day after the end for the same term (terms sent override)."""
+        contract = self.get_object()
+        new = services.contract_renew(contract=contract, data=self._terms(request, contract), user=request.user)
+        return Response(ContractSerializer(new).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel from ``effective_date`` (dated; it counts until the day before)."""
+        contract = self.get_object()
+        change = _RevenueChangeSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        services.contract_cancel(
+            contract=contract,
+            effective_date=change.validated_data["effective_date"],
+            reason=change.validated_data["reason"],
+            user=request.user,
+        )
+        contract.refresh_from_db()
+        return Response(ContractSerializer(contract).data)
+
+    @action(detail=True, methods=["get"])
+    def revisions(self, request, pk=None):
+        """Recorded changes of the contract: who, when, old and new value."""
+        contract = self.get_object()
+        rows = selectors.contract_revision_list(contract_id=contract.pk)
+        return Response(ContractRevisionSerializer(rows, many=True).data)

@@ -56,7 +56,7 @@ class CurrentHealthSerializer(serializers.ModelSerializer):
             "previous_band", "trend", "computed_at", "changed_at", "override",
         ]  # fmt: skip
 
-    def get_override(self, obj):
+    def get_override(self, obj) -> dict | None:
         o = obj.active_override
         if o is None:
             return None

@@ -5,6 +5,7 @@ from functools import partial
 
 import django_filters
 from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -76,7 +77,10 @@ class CurrentHealthFilter(django_filters.FilterSet):
         fields = ["band", "trend", "scorecard", "account"]
 
 
+@extend_schema_view(retrieve=extend_schema(parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)]))
 class CurrentHealthViewSet(viewsets.ReadOnlyModelViewSet):
+    """Current health per account; the path id is the account's id (AccountHealth's key)."""
+
     serializer_class = CurrentHealthSerializer
     filterset_class = CurrentHealthFilter
     ordering_fields = ["score", "computed_at", "changed_at"]

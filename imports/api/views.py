@@ -2,9 +2,10 @@
 
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from csp.api.parsers import JSONParser
 from csp.models import Role
 from imports import services
 from imports.api.serializers import ImportJobSerializer, ImportRowSerializer, ImportUploadSerializer

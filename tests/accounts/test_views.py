@@ -22,7 +22,7 @@ def test_anonymous_is_sent_to_login(client, own_account):
 def test_csm_lands_on_own_book_with_totals(client_as, own_account, foreign_account):
     own_account.arr = Decimal("1234567")
     own_account.save()
-    response = client_as("csm").get(reverse("home"), follow=True)
+    response = client_as("csm").get(reverse("accounts:list"))
     assert response.status_code == 200
     body = response.content.decode()
     assert "Own Co" in body and "Foreign Co" not in body

@@ -6,10 +6,10 @@ import io
 import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Account
+from csp.services import api_token_rotate
 from tests.factories import AccountFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def _entries(obj):
 
 def test_api_change_with_a_token_records_actor_old_and_new(admin_user):
     account = AccountFactory(name="Acme", owner=admin_user)
-    token = Token.objects.create(user=admin_user)
+    token = api_token_rotate(user=admin_user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")  # authenticated inside DRF, after middleware
     response = client.patch(f"/api/v1/accounts/{account.pk}/", {"name": "Acme Corp"}, format="json")
@@ -61,9 +61,9 @@ def test_deleted_account_keeps_its_log(api_as, admin_user):
 
 
 def test_secrets_are_masked_and_passwords_not_logged(admin_user):
-    token = Token.objects.create(user=admin_user)
+    token = api_token_rotate(user=admin_user)
     entry = _entries(token).get()
-    assert token.key not in str(entry.changes)
+    assert token.digest not in str(entry.changes) and token.key not in str(entry.changes)
     admin_user.set_password("a new secret 123")
     admin_user.save()
     assert not _entries(admin_user).filter(changes__icontains="password").exists()

@@ -54,14 +54,14 @@ def page(browser, live_server):
 
 @pytest.fixture
 def login(page):
-    """Log in through the real login form and land on the book of business."""
+    """Log in through the real login form and land on the user's home (My day, or the book of business)."""
 
     def do(email: str, password: str):
         page.goto("/login/")
         page.fill("#id_username", email)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
-        page.wait_for_url("**/accounts/**")
+        page.wait_for_url(lambda url: "/login/" not in url)
         return page
 
     return do

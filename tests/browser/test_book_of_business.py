@@ -7,6 +7,8 @@ from demo.accounts import DEMO_PASSWORD, demo_seed
 def test_csm_works_an_account(transactional_db, page, login):
     demo_seed()
     login("csm@demo.csp", DEMO_PASSWORD)
+    page.get_by_role("link", name="Accounts", exact=True).click()
+    page.wait_for_url("**/accounts/")
 
     # The book of business shows only the CSM's own accounts by default, with totals.
     own = Account.objects.filter(owner__email="csm@demo.csp").order_by("name")

@@ -4,7 +4,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
 
 from accounts.models import Account, Contact, Contract
 from csp.models import Role, User
@@ -16,9 +15,22 @@ pytestmark = pytest.mark.django_db
 
 
 def test_create_api_token_prints_a_working_key(csm):
+    from rest_framework.test import APIClient
+
+    from csp.models import ApiToken
+
     out = StringIO()
     call_command("create_api_token", "CSM@example.com", stdout=out)
-    assert Token.objects.get(user=csm).key == out.getvalue().strip()
+    key = out.getvalue().strip()
+    token = ApiToken.objects.get(user=csm)
+    assert key.startswith(token.prefix) and key not in (token.digest, token.prefix)  # only a hash is stored
+    assert token.expires_at is not None
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/v1/accounts/").status_code == 200
+    call_command("create_api_token", "csm@example.com", "--days", "0", stdout=StringIO())
+    assert client.get("/api/v1/accounts/").status_code == 401  # replaced
+    assert ApiToken.objects.get(user=csm).expires_at is None
 
 
 def test_create_api_token_unknown_email():
@@ -39,7 +51,9 @@ def test_seed_demo_is_idempotent_and_believable():
     call_command("seed_demo", stdout=StringIO())
     assert counts == snapshot()
 
-    assert 280 <= counts[0] <= 320
+    # ~300 customers plus the 48 former customers of the revenue history (demo/revenue.py).
+    assert 280 + 48 <= counts[0] <= 320 + 48
+    assert Account.objects.filter(churned_on__isnull=False).count() >= 30
     assert {u.role for u in User.objects.all()} == set(Role.values)
     assert set(Account.objects.values_list("tier", flat=True)) == {"smb", "mid_market", "enterprise"}
     assert Account.objects.filter(parent__isnull=False).count() >= 10
@@ -49,7 +63,7 @@ def test_seed_demo_is_idempotent_and_believable():
     renewals = Account.objects.exclude(next_renewal_date=None).values_list("next_renewal_date", flat=True)
     span = (max(renewals) - min(renewals)).days
     assert span > 365  # spread over the next 18 months
-    assert all(a.arr > 0 for a in Account.objects.exclude(lifecycle_stage="churned")[:50])
+    assert all(a.arr > 0 for a in Account.objects.filter(churned_on__isnull=True)[:50])  # former customers: 0
 
     # The rest of the demo: CTAs with playbook tasks, a history of activities, a health score per account.
     assert CTA.objects.filter(owner=csm).exists()

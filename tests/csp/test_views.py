@@ -2,9 +2,8 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
-from csp.models import Team, User
+from csp.models import ApiToken, Team, User
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -41,10 +40,13 @@ def test_every_role_gets_an_api_token_from_the_profile(client_as, users, role):
     client = client_as(role)
     assert client.get(reverse("csp:profile")).status_code == 200
     response = client.post(reverse("csp:token_rotate"))
-    token = Token.objects.get(user=users[role])
-    assert token.key in response.content.decode()
+    token = ApiToken.objects.get(user=users[role])
+    key = response.context["token"].key
+    assert key in response.content.decode() and key.startswith(token.prefix)
+    page = client.get(reverse("csp:profile")).content.decode()
+    assert key not in page and token.prefix in page  # shown once; afterwards only the prefix
     client.post(reverse("csp:token_rotate"))
-    assert not Token.objects.filter(key=token.key).exists()  # the old key stops working
+    assert not ApiToken.objects.filter(pk=token.pk).exists()  # the old key stops working
 
 
 @pytest.mark.parametrize(("role", "status"), [("admin", 200), ("manager", 403), ("csm", 403), ("viewer", 403)])
@@ -101,8 +103,15 @@ def test_user_and_team_pages_query_counts(client_as, django_assert_num_queries, 
         assert client.get(reverse("csp:team_list")).status_code == 200
 
 
-def test_healthz_reports_database_and_broker(client):
+def test_healthz_tells_outsiders_only_up_or_down(client, client_as):
     response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}  # no vendor, broker mode or error text for outsiders
+    assert client_as("csm").get("/healthz").json() == {"status": "ok"}
+
+
+def test_healthz_reports_database_and_broker(client_as):
+    response = client_as("admin").get("/healthz")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
@@ -110,15 +119,17 @@ def test_healthz_reports_database_and_broker(client):
     assert body["checks"]["broker"]["status"] == "ok"
 
 
-def test_healthz_reports_a_broker_that_is_down(client):
+def test_healthz_reports_a_broker_that_is_down(client, client_as):
     from csp.celery import app
 
     eager, broker = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager, app.conf.broker_url = False, "redis://127.0.0.1:1/0"  # nothing listens on port 1
     try:
-        response = client.get("/healthz")
+        outsider = client.get("/healthz")
+        response = client_as("admin").get("/healthz")
     finally:
         app.conf.task_always_eager, app.conf.broker_url = eager, broker
+    assert (outsider.status_code, outsider.json()) == (503, {"status": "error"})
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["status"] == "error"
 

@@ -1,11 +1,13 @@
 """The Segment-compatible endpoints: auth, limits, gzip, idempotency, partial batches, mapping."""
 
 import base64
+import datetime as dt
 import gzip
 import json
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import Account, Contact
 from accounts.signals import account_changed
@@ -203,6 +205,7 @@ def test_identify_updates_contact_by_user_id_and_by_email(post_v1):
     account = AccountFactory(external_id="ACME-1")
     by_id = ContactFactory(account=account, external_id="u1", traits={"plan": "pro"})
     by_email = ContactFactory(account=account, email="ana@acme.example", external_id="")
+    post_v1("group", {"userId": "u9", "groupId": "ACME-1"})  # the source has seen this account
     post_v1("identify", {"userId": "u1", "traits": {"title": "CTO", "plan": "enterprise"}})
     post_v1("identify", {"userId": "u2", "traits": {"email": "ana@acme.example"}})
     by_id.refresh_from_db()
@@ -287,3 +290,212 @@ def test_cors_only_for_allowed_origins_when_set(client, write_key, settings):
     ok = client.post("/v1/t", json.dumps(body), content_type="text/plain", HTTP_ORIGIN="https://app.customer.example")
     assert ok.status_code == 200
     assert client.options("/v1/batch", HTTP_ORIGIN="https://evil.example").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        {"timestamp": "0001-01-01T00:00:00+05:00"},  # year 0 in UTC: beyond Python's datetime
+        {"timestamp": "9999-12-31T23:00:00-05:00"},  # year 10000 in UTC
+        {"timestamp": "1900-01-01T00:00:00Z"},
+        {"timestamp": "2999-01-01T00:00:00Z"},
+        {"sentAt": "0001-01-02T00:00:00Z"},  # a skewed client clock pushes the corrected time out of range
+    ],
+)
+def test_out_of_range_timestamp_is_rejected_and_the_batch_stored(post_v1, stamp, django_capture_on_commit_callbacks):
+    """Regression: one overflowing timestamp failed the whole batch with a 500 (or was stored and froze rollups)."""
+    account = AccountFactory(external_id="ACME-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_v1("batch", {"batch": [track(mid="ok"), track(mid="bad", **stamp), track(mid="ok2")]})
+    assert response.status_code == 200, response.content
+    assert response.json()["rejected"][0]["index"] == 1
+    assert response.json()["rejected"][0]["code"] == "timestamp_out_of_range"
+    assert set(Event.objects.values_list("message_id", flat=True)) == {"ok", "ok2"}
+    assert RejectedMessage.objects.get().code == "timestamp_out_of_range"
+    assert AccountDailyEvent.objects.get(account=account).count == 2
+
+
+def test_out_of_range_single_call_is_400(post_v1):
+    response = post_v1("track", track(timestamp="0001-01-01T00:00:00+01:00"))
+    assert response.status_code == 400
+    assert response.json()["code"] == "timestamp_out_of_range"
+    assert not Event.objects.exists()
+
+
+def _nested(levels):
+    value = {"leaf": 1}
+    for _ in range(levels):
+        value = {"n": value}
+    return value
+
+
+@pytest.mark.parametrize("where", ["properties", "context", "integrations"])
+def test_deeply_nested_message_is_rejected_per_message(post_v1, where):
+    """Regression: ~250 levels of nesting crashed the serialization of the whole call (500)."""
+    AccountFactory(external_id="ACME-1")
+    deep = track(mid="deep")
+    deep[where] = _nested(250)
+    response = post_v1("batch", {"batch": [track(mid="ok"), deep]})
+    assert response.status_code == 200, response.content
+    rejected = response.json().get("rejected", [])
+    if where == "integrations":  # not stored, so harmless: accepted as long as the call survives
+        assert set(Event.objects.values_list("message_id", flat=True)) <= {"ok", "deep"}
+    else:
+        assert [(r["index"], r["code"]) for r in rejected] == [(1, "too_deep")]
+        assert list(Event.objects.values_list("message_id", flat=True)) == ["ok"]
+
+
+def test_moderate_nesting_is_accepted(post_v1):
+    AccountFactory(external_id="ACME-1")
+    assert post_v1("track", track(properties=_nested(20))).status_code == 200
+    assert Event.objects.count() == 1
+
+
+def test_refresh_isolates_one_accounts_failure(monkeypatch, django_capture_on_commit_callbacks):
+    """Regression: one account whose refresh failed made the refresh of the others in its chunk fail for good."""
+    import datetime as dt
+
+    from django.db import DataError
+
+    from events import pipeline
+
+    good, bad = AccountFactory(), AccountFactory()
+    since = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    for account in (good, bad):
+        UsageMark.objects.create(account=account, since=since, created_at=since)
+    real = pipeline.rollups_refresh
+
+    def failing(*, account_id, since_day):
+        if account_id == bad.pk:
+            raise DataError("timestamp out of range")
+        return real(account_id=account_id, since_day=since_day)
+
+    monkeypatch.setattr(pipeline, "rollups_refresh", failing)
+    assert pipeline.usage_refresh(account_ids=[bad.pk, good.pk]) == [good.pk]
+    assert list(UsageMark.objects.values_list("account_id", flat=True)) == [bad.pk]  # kept for a later sweep
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="year 10000 fits only PostgreSQL's timestamptz")
+def test_refresh_survives_a_mark_stored_before_the_bounds(django_capture_on_commit_callbacks):
+    """A mark (or event) stored before timestamps were bounded: PostgreSQL holds year 10000, Python cannot read
+    it. The refresh clamps it in SQL instead of failing forever."""
+    from events import pipeline
+
+    account = AccountFactory()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {UsageMark._meta.db_table} (account_id, since, created_at) "
+            "VALUES (%s, '10000-01-01T00:00:00Z', now()), "
+            "(%s, '0001-01-01T00:00:00Z'::timestamptz - interval '1 day', now())",
+            [account.pk, account.pk],
+        )
+    assert pipeline.usage_refresh(account_ids=[account.pk]) == [account.pk]
+    assert not UsageMark.objects.exists()
+
+
+def test_write_key_cannot_touch_contacts_of_accounts_it_never_grouped(post_v1):
+    """Regression: an identify with any key merged traits into, or re-keyed, contacts of any account."""
+    other = AccountFactory(external_id="OTHER-1")
+    victim = ContactFactory(account=other, external_id="u1", email="cfo@other.example", traits={"plan": "pro"})
+    keyless = ContactFactory(account=other, email="ceo@other.example", external_id="")
+    post_v1("identify", {"userId": "u1", "traits": {"plan": "free", "email": "evil@example.com"}})
+    post_v1("identify", {"userId": "attacker", "traits": {"email": "ceo@other.example"}})
+    # naming the account in context.groupId is not grouping it
+    post_v1("identify", {"userId": "u1", "traits": {"plan": "free"}, "context": {"groupId": "OTHER-1"}})
+    victim.refresh_from_db()
+    keyless.refresh_from_db()
+    assert victim.traits == {"plan": "pro"}
+    assert keyless.external_id == ""
+
+
+def test_browser_key_is_limited_to_the_users_grouped_account(client):
+    EventSourceFactory(name="site", kind="browser")
+    mine, other = AccountFactory(external_id="MINE-1"), AccountFactory(external_id="OTHER-2")
+    ContactFactory(account=other, external_id="u5", traits={"plan": "pro"})
+    keyless = ContactFactory(account=mine, email="ana@mine.example", external_id="")
+    auth = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"key-site:").decode()}
+
+    def post(path, body):
+        return client.post(f"/v1/{path}", body, content_type="application/json", **auth)
+
+    post("group", {"userId": "u5", "groupId": "MINE-1"})
+    post("group", {"userId": "u6", "groupId": "OTHER-2"})  # the source has seen OTHER-2 via another user
+    post("identify", {"userId": "u5", "traits": {"plan": "free"}})  # u5's account for this source is MINE-1
+    post("identify", {"userId": "u5", "traits": {"email": "ana@mine.example"}})
+    assert Contact.objects.get(account=other, external_id="u5").traits == {"plan": "pro"}
+    keyless.refresh_from_db()
+    assert keyless.external_id == ""  # a public key cannot claim a contact by its email
+    post("identify", {"userId": "u8", "traits": {"name": "New Person"}, "context": {"groupId": "MINE-1"}})
+    assert Contact.objects.filter(account=mine, external_id="u8").exists()
+
+
+def test_browser_source_cannot_create_accounts(db):
+    from django.core.exceptions import ValidationError
+
+    from events import services
+
+    with pytest.raises(ValidationError):
+        services.source_create(name="site", kind="browser", auto_create_accounts=True)
+    source, _key = services.source_create(name="site", kind="browser")
+    assert source.kind == "browser"
+
+
+def test_calls_without_a_valid_key_are_counted_and_sampled(post_v1, settings):
+    """The rejection log must not grow one row per anonymous call."""
+    from django.core.cache import cache
+
+    from events.selectors import rejections
+
+    cache.clear()
+    settings.INGEST_UNAUTHORIZED_SAMPLE = 10
+    for _ in range(25):
+        assert post_v1("track", track(), key="not-a-key").status_code == 401
+    rows = list(RejectedMessage.objects.order_by("id").values_list("code", "represents"))
+    assert rows == [("unauthorized", 1), ("unauthorized", 10), ("unauthorized", 10)]  # calls 1, 11 and 21
+    by_code = rejections(since=timezone.now() - dt.timedelta(hours=1))["by_code"]
+    assert by_code == [{"code": "unauthorized", "n": 21}]  # counted to within one sample
+    cache.clear()
+
+
+def test_rejection_log_is_purged_after_the_retention(db, settings):
+    from events import tasks
+
+    settings.INGEST_REJECTION_RETENTION_DAYS = 30
+    now = timezone.now()
+    old = RejectedMessage.objects.create(received_at=now - dt.timedelta(days=31), status=401, code="x", reason="r")
+    recent = RejectedMessage.objects.create(received_at=now - dt.timedelta(days=29), status=401, code="x", reason="r")
+    assert tasks.rejections_purge.delay().get() == 1
+    assert list(RejectedMessage.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not RejectedMessage.objects.filter(pk=old.pk).exists()
+
+
+def test_purge_is_scheduled():
+    from csp.celery import app
+
+    tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "events.tasks.rejections_purge" in tasks
+
+
+def test_deeply_nested_single_call_is_400(post_v1):
+    response = post_v1("track", track(properties=_nested(250)))
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_deep"
+    assert not Event.objects.exists()
+
+
+def test_nesting_limit_is_exact():
+    import orjson
+    from django.utils import timezone
+
+    from events.messages import MAX_NESTING, parse_call
+
+    def batch(depth):
+        value = 1
+        for _ in range(depth):
+            value = {"a": value}
+        body = orjson.dumps({"batch": [{"type": "track", "userId": "u", "event": "e", "properties": value}]})
+        return parse_call(orjson.loads(body), msg_type=None, received_at=timezone.now(), body=body)
+
+    assert len(batch(MAX_NESTING)[0]) == 1
+    messages, rejections = batch(MAX_NESTING + 1)
+    assert messages == [] and [r.code for r in rejections] == ["too_deep"]

@@ -203,6 +203,10 @@ def test_every_measure_raw_value(no_scorecards, today):
         "days_to_renewal": 50.0,
         "arr_change_90d": 50.0,  # 18,000 now vs 12,000 90 days ago
         "csm_sentiment": 50.0,
+        # the surveys group (tests/surveys/test_integration.py feeds it answers)
+        "latest_nps": None,
+        "nps_trend": None,
+        "survey_response_rate": None,
     }
 
 
@@ -215,7 +219,8 @@ def test_account_without_any_data(no_scorecards, today):
     missing = {k for k, v in result.breakdown.items() if v[0] is None}
     assert missing == {
         "stickiness", "license_utilization", "key_feature_adoption", "usage_change", "avg_response_hours",
-        "days_since_touchpoint", "days_to_renewal", "arr_change_90d", "csm_sentiment",
+        "days_since_touchpoint", "days_to_renewal", "arr_change_90d", "csm_sentiment", "latest_nps", "nps_trend",
+        "survey_response_rate",
     }  # fmt: skip
     assert result.breakdown["days_since_last_activity"][0] == 60.0  # nothing in the 60 days read
     assert result.breakdown["active_users_30d"][0] == 0.0
@@ -307,3 +312,30 @@ def test_bulk_write_paths_agree(account, today, monkeypatch, copy_from):
     snaps = list(HealthSnapshot.objects.filter(account=account).order_by("id").values_list("score", "breakdown"))
     assert [s for s, _b in snaps] == [57.5, 57.5, 87.5]
     assert snaps[-1][1]["active_users_30d"] == [10.0, 100.0, 3.0, 75.0]
+
+
+def test_account_deleted_during_recompute_is_skipped(card, today, monkeypatch):
+    """Regression: an account deleted between the recompute's reads and its writes broke a foreign key and
+    aborted the whole recompute (a scorecard change silently not applied)."""
+    from health import engine
+
+    kept, doomed = AccountFactory(), AccountFactory()
+    real_prepare = engine.prepare
+
+    def prepare_then_delete(**kwargs):
+        prepared = real_prepare(**kwargs)
+        Account.objects.filter(pk=doomed.pk).delete()  # deleted by a user while the scoring ran
+        return prepared
+
+    monkeypatch.setattr(services, "prepare", prepare_then_delete)
+    stats = services.health_recompute()
+    assert stats.scored == 1
+    assert list(AccountHealth.objects.values_list("account_id", flat=True)) == [kept.pk]
+
+
+def test_recompute_task_retries_an_integrity_error():
+    from django.db import IntegrityError
+
+    from health.tasks import RETRY
+
+    assert IntegrityError in RETRY["autoretry_for"]

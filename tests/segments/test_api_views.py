@@ -150,3 +150,38 @@ def test_book_of_business_segment_filter(api_as, client_as, django_assert_num_qu
     assert page.status_code == 200
     assert page.context["totals"]["accounts"] == rows
     assert f'<option value="{segment.pk}" selected>SMB</option>' in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"field": "arr", "operator": "gt", "value": "1e400"},
+        {"field": "arr", "operator": "gt", "value": "NaN"},
+        {"field": "arr", "operator": "gt", "value": "-Infinity"},
+        {"field": "arr", "operator": "between", "value": [0, 1e300]},
+        {"field": "days_to_renewal", "operator": "lt", "value": 1e12},  # today + 1e12 days overflowed (500)
+        {"field": "owner", "operator": "eq", "value": "9" * 30},  # beyond bigint
+        {"field": "owner", "operator": "eq", "value": -5},
+    ],
+)
+def test_huge_or_non_finite_numbers_are_400(api_as, condition):
+    """Regression: huge or non-finite numbers in rules reached the query and answered 500."""
+    rules = {"op": "and", "conditions": [condition]}
+    client = api_as("admin")
+    calls = [("/api/v1/segments/preview/", {"rules": rules}), ("/api/v1/segments/", {"name": "N", "rules": rules})]
+    for url, body in calls:
+        response = client.post(url, body, format="json")
+        assert response.status_code == 400, (url, response.content)
+        assert "rules" in response.json()["fields"]
+    assert not Segment.objects.exists()
+
+
+def test_deeply_nested_json_body_is_400(api_as):
+    raw = '{"n":' * 5000 + "1" + "}" * 5000  # deep enough for the JSON decoder's RecursionError
+    client = api_as("admin")
+    response = client.generic("POST", "/api/v1/segments/preview/", raw, content_type="application/json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"code", "message"}
+    medium = '{"rules": ' + '{"a":' * 40 + "1" + "}" * 41
+    response = client.generic("POST", "/api/v1/segments/", medium, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "parse_error"

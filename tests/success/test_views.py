@@ -53,7 +53,7 @@ def test_plan_page_query_count(client_as, own_account, django_assert_num_queries
     # The printable page reads the same: 1 session, 2 user, 3 plan, 4-6 items.
     with django_assert_num_queries(6):
         printed = client.get(reverse("success:print", args=[plan.pk]))
-    assert "window.print()" in printed.content.decode() and "<nav" not in printed.content.decode()
+    assert 'data-action="print"' in printed.content.decode() and "<nav" not in printed.content.decode()
 
 
 def test_csm_creates_plan_from_template(client_as, own_account):

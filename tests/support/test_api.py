@@ -175,3 +175,60 @@ def test_ticket_is_saved_when_the_broker_is_down(api_as, own_account, django_cap
     assert response.status_code == 201
     assert callbacks  # account_changed was sent after commit, its failure logged
     assert Ticket.objects.filter(external_id="T9").exists()
+
+
+def test_webhook_cannot_take_over_another_teams_ticket(api_as, own_account, foreign_account):
+    """Regression: the ticket was looked up by help-desk id across accounts and only the target was checked."""
+    ticket = TicketFactory(account=foreign_account, external_id="ZD-9", priority="urgent", is_escalated=True)
+    payload = {"id": "ZD-9", "account_external_id": "OWN-1", "status": "closed", "created_at": OPENED}
+    response = api_as("csm").post(f"{URL}/webhook", payload)
+    assert response.status_code == 403, response.json()
+    assert set(response.json()) == {"code", "message"}
+    ticket.refresh_from_db()
+    assert (ticket.account, ticket.status) == (foreign_account, "open")
+
+
+def test_webhook_user_may_update_own_ticket(api_as, own_account):
+    TicketFactory(account=own_account, external_id="ZD-10")
+    payload = {"id": "ZD-10", "account_external_id": "OWN-1", "status": "pending", "created_at": OPENED}
+    assert api_as("csm").post(f"{URL}/webhook", payload).status_code == 200
+    assert Ticket.objects.get(external_id="ZD-10").status == "pending"
+
+
+def test_webhook_integration_secret(api, settings, own_account, foreign_account):
+    settings.SUPPORT_WEBHOOK_SECRET = "s3cret-for-the-help-desk"
+    TicketFactory(account=foreign_account, external_id="ZD-11")
+    payload = {"id": "ZD-11", "account_external_id": "OWN-1", "status": "solved", "created_at": OPENED}
+    wrong = api.post(f"{URL}/webhook", payload, HTTP_X_CSP_WEBHOOK_SECRET="guess")
+    assert wrong.status_code == 401
+    assert Ticket.objects.get(external_id="ZD-11").account == foreign_account
+    # The help desk is the source of truth for its tickets: with its own secret it may move them.
+    right = api.post(f"{URL}/webhook", payload, HTTP_X_CSP_WEBHOOK_SECRET="s3cret-for-the-help-desk")
+    assert right.status_code == 200, right.json()
+    assert Ticket.objects.get(external_id="ZD-11").account == own_account
+    # The secret opens the webhook only, not the rest of the API.
+    assert api.get(URL, HTTP_X_CSP_WEBHOOK_SECRET="s3cret-for-the-help-desk").status_code == 401
+
+
+def test_webhook_secret_unset_refuses_any_secret(api, settings, own_account):
+    settings.SUPPORT_WEBHOOK_SECRET = ""
+    payload = {"id": "ZD-12", "account_external_id": "OWN-1", "created_at": OPENED}
+    assert api.post(f"{URL}/webhook", payload, HTTP_X_CSP_WEBHOOK_SECRET="").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-11-01T00:00:00-19:44", "2026-11-01T00:00:00+23:59", "0001-01-01T00:00:00+05:00"]
+)
+def test_odd_offsets_in_date_filters_are_400(api_as, value):
+    """Regression: PostgreSQL refuses offsets past ~16 h, and year 1 with an offset overflows: both were 500s."""
+    response = api_as("viewer").get(URL, {"opened_after": value})
+    assert response.status_code == 400, response.content
+    assert "opened_after" in response.json()["fields"]
+    timeline = api_as("viewer").get("/api/v1/timeline/", {"occurred_before": value})
+    assert timeline.status_code == 400
+
+
+def test_normal_offsets_in_date_filters_work(api_as, own_account):
+    TicketFactory(account=own_account, opened_at=dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC))
+    response = api_as("viewer").get(URL, {"opened_after": "2026-11-01T13:30:00+05:30"})  # 08:00 UTC
+    assert response.status_code == 200 and response.json()["count"] == 1

@@ -1,10 +1,10 @@
 """Actions, dedupe and cool-down, failure isolation and retries, the dry run against the real run, signals."""
 
 import datetime as dt
+import json
 from unittest import mock
 
 import pytest
-import requests
 from django.core import mail
 from django.utils import timezone
 
@@ -109,7 +109,7 @@ def test_dry_run_matches_the_real_run(risk_trigger, run):
     assert evaluate(risk_trigger).fire == []
 
 
-def test_all_actions_and_a_failing_one_blocks_nothing(make_trigger, run, django_capture_on_commit_callbacks):
+def test_all_actions_and_a_failing_one_blocks_nothing(make_trigger, run, receiver, django_capture_on_commit_callbacks):
     owner = UserFactory(email="owner@example.com")
     account = AccountFactory(name="Acme", owner=owner, lifecycle_stage="adoption")
     set_health(account, 10, "red")
@@ -121,11 +121,10 @@ def test_all_actions_and_a_failing_one_blocks_nothing(make_trigger, run, django_
         cta_playbook=inactive,  # cta_open refuses an inactive playbook: this action fails for good
         notify_owner=True,
         notify_email=True,
-        webhook_url="https://hooks.example.com/x",
+        webhook_url=f"{receiver.url}/x",
         set_lifecycle_stage="renewal",
     )
-    ok = mock.Mock(status_code=200, text="ok")
-    with mock.patch("requests.post", return_value=ok) as post, django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         assert run(trigger) == {account.id}
     statuses = dict(TriggerActionLog.objects.values_list("kind", "status"))
     assert statuses == {"cta": "failed", "notify": "succeeded", "email": "succeeded", "webhook": "succeeded",
@@ -133,16 +132,19 @@ def test_all_actions_and_a_failing_one_blocks_nothing(make_trigger, run, django_
     assert "inactive" in TriggerActionLog.objects.get(kind="cta").detail
     assert Notification.objects.get().user == owner
     assert mail.outbox[0].to == ["owner@example.com"] and "Acme" in mail.outbox[0].subject
-    body = post.call_args.kwargs["json"]
+    body = json.loads(receiver.requests[0]["body"])
     assert "Acme" in body["text"] and body["csp"]["account_id"] == account.id
+    assert TriggerActionLog.objects.get(kind="webhook").detail == "Posted, HTTP 200 OK."
     account.refresh_from_db()
     assert account.lifecycle_stage == "renewal"
 
 
-def test_webhook_down_is_retried_with_backoff_then_logged(make_trigger, run, django_capture_on_commit_callbacks):
+def test_webhook_down_is_retried_with_backoff_then_logged(
+    make_trigger, run, allow_local_webhooks, django_capture_on_commit_callbacks
+):
     account = AccountFactory()
     set_health(account, 10, "red")
-    trigger = make_trigger("health_band", {"band": "red"}, webhook_url="https://hooks.example.com/x")
+    trigger = make_trigger("health_band", {"band": "red"}, webhook_url="http://127.0.0.1:1/x")  # nothing listens
     scheduled = []
     from triggers import tasks
 
@@ -153,14 +155,13 @@ def test_webhook_down_is_retried_with_backoff_then_logged(make_trigger, run, dja
         return real(args, **kw)  # in-process: runs at once
 
     with (
-        mock.patch("requests.post", side_effect=requests.ConnectionError("down")),
         mock.patch.object(tasks.trigger_action_run, "apply_async", side_effect=record),
         django_capture_on_commit_callbacks(execute=True),
     ):
         assert run(trigger) == {account.id}
     log = TriggerActionLog.objects.get(kind="webhook")
     assert (log.status, log.attempts) == (ActionStatus.FAILED, 5)
-    assert "ConnectionError" in log.detail
+    assert "WebhookFailed" in log.detail and "refused" in log.detail.lower()
     assert scheduled == [0, 10, 20, 40, 80]  # first try, then exponential backoff
     assert TriggerActionLog.objects.get(kind="notify").status == ActionStatus.SUCCEEDED
 

@@ -177,17 +177,17 @@ def test_inactive_accounts_and_paused_triggers_never_fire(make_trigger, run):
     assert run(make_trigger("health_band", {"band": "red"}, is_active=False)) == set()
 
 
-def test_survey_answer_is_ready_but_cannot_be_activated(make_trigger):
+def test_survey_answer_fires_on_a_matching_answer_and_can_be_activated(make_trigger):
     trigger = make_trigger("survey_answer", {"kind": "nps", "score_min": 0, "score_max": 6}, is_active=False)
     account = AccountFactory()
     assert evaluate(trigger).note  # nothing to preview without an answer
     assert [c.account_id for c in evaluate(trigger, answer=SurveyAnswer(account.id, "nps", 6)).fire] == [account.id]
     assert evaluate(trigger, answer=SurveyAnswer(account.id, "nps", 7)).fire == []
     assert evaluate(trigger, answer=SurveyAnswer(account.id, "csat", 2)).fire == []
+    fired = evaluate(trigger, answer=SurveyAnswer(account.id, "nps", 3, "Too slow")).fire
+    assert fired[0].reason == "NPS answer 3: “Too slow”"
     trigger.is_active = True
-    with pytest.raises(ValidationError) as exc:
-        trigger.full_clean()
-    assert "surveys module" in exc.value.message_dict["is_active"][0]
+    trigger.full_clean()  # the surveys app sends answers now
 
 
 @pytest.mark.parametrize(

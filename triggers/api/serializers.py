@@ -11,8 +11,8 @@ class TriggerSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "description", "is_active", "condition_type", "params", "condition_segment",
             "scope_segment", "open_cta", "cta_type", "cta_priority", "cta_reason", "cta_playbook", "cta_title",
-            "cta_due_in_days", "notify_owner", "notify_email", "webhook_url", "set_lifecycle_stage", "cooldown_days",
-            "fired_30d", "last_run_at", "created_at", "updated_at",
+            "cta_due_in_days", "notify_owner", "notify_email", "webhook_url", "set_lifecycle_stage", "send_survey",
+            "cooldown_days", "fired_30d", "last_run_at", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["is_active", "last_run_at", "created_at", "updated_at"]
         # Uniqueness and params are checked by the service's full_clean, with a field-named 400.

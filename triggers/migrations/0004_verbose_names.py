@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('playbooks', '0002_verbose_names'),
-        ('triggers', '0002_notification_moved_to_notifications'),
+        ('playbooks', '0003_verbose_names'),
+        ('triggers', '0003_free_text_length_limits'),
     ]
 
     operations = [

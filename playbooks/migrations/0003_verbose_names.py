@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('playbooks', '0001_initial'),
+        ('playbooks', '0002_free_text_length_limits'),
     ]
 
     operations = [
