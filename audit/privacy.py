@@ -2,7 +2,8 @@
 
 A person's data: the contact row, the raw events their product user id sent (``Event.user_id`` =
 ``Contact.external_id``) to their account or still unmatched, their daily-activity rollup rows, and the
-timeline activities they attended. (No survey answers model exists yet; when surveys lands, add them here.)
+timeline activities they attended, and their survey answers. Erasing deletes the answers (they cascade with
+the contact); an unsubscribe keeps its address, as a suppression list must.
 """
 
 import hashlib
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Contact
 from events.models import AccountDailyUser, Event
+from surveys.models import Response as SurveyResponse
 from timeline.models import Activity
 
 ERASED = "[erased]"
@@ -67,7 +69,16 @@ def person_export(*, contact: Contact) -> dict:
             }
             for a in activities
         ],
-        "survey_answers": [],
+        "survey_answers": [
+            {
+                "survey": r.survey_id,
+                "kind": r.kind,
+                "score": r.score,
+                "comment": r.comment,
+                "answered_at": r.answered_at.isoformat(),
+            }
+            for r in SurveyResponse.objects.filter(contact=contact).order_by("answered_at")
+        ],
     }
     LogEntry.objects.log_create(
         contact,
@@ -92,6 +103,7 @@ def person_erase(*, contact: Contact) -> dict:
     values from earlier audit entries of the contact. One audit entry records the erasure, with counts only."""
     needles = [n for n in (contact.name, contact.email) if n and len(n) >= 3]
     counts = {"events": 0, "daily_activity": 0, "timeline_mentions": 0}
+    counts["survey_answers"] = SurveyResponse.objects.filter(contact=contact).count()  # deleted with the contact
     if contact.external_id:
         counts["events"] = _events(contact).delete()[0]
         pseudonym = "erased:" + hashlib.sha256(f"{contact.account_id}:{contact.external_id}".encode()).hexdigest()[:32]

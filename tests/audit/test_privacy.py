@@ -10,7 +10,10 @@ from django.utils import timezone
 from accounts.models import Contact
 from events.models import AccountDailyUser, Event
 from events.services import source_create
+from surveys.models import Response as SurveyResponse
+from surveys.services import response_record
 from tests.factories import AccountFactory, ContactFactory
+from tests.surveys.factories import SendFactory
 from timeline.models import Activity
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +50,7 @@ def person(admin_user):
         author=admin_user,
     )
     activity.attendee_contacts.add(contact, other)
+    response_record(send=SendFactory(contact=contact), score=3, comment="Too slow")
     return contact
 
 
@@ -58,6 +62,7 @@ def test_export_returns_the_persons_data_and_is_audited(api_as, person):
     assert sorted(e["message_id"] for e in data["events"]) == ["m0", "m1"]  # not another account's, not u-7's
     assert data["daily_activity"] == [{"day": "2026-01-05", "events": 3}]
     assert data["timeline_mentions"][0]["subject"] == "Call with Pat Private"
+    assert [(a["score"], a["comment"]) for a in data["survey_answers"]] == [(3, "Too slow")]
     entry = LogEntry.objects.get_for_object(person).filter(action=LogEntry.Action.ACCESS).get()
     assert entry.actor.role == "admin" and entry.additional_data["privacy"] == "export"
 
@@ -66,8 +71,15 @@ def test_erase_removes_the_person_and_records_it(api_as, person):
     pk, account_id = person.pk, person.account_id
     response = api_as("admin").post(f"/api/v1/privacy/contacts/{pk}/erase/")
     assert response.status_code == 200
-    assert response.json() == {"erased": True, "events": 2, "daily_activity": 1, "timeline_mentions": 1}
+    assert response.json() == {
+        "erased": True,
+        "events": 2,
+        "daily_activity": 1,
+        "timeline_mentions": 1,
+        "survey_answers": 1,
+    }
     assert not Contact.objects.filter(pk=pk).exists()
+    assert not SurveyResponse.objects.exists()
     assert sorted(Event.objects.values_list("message_id", flat=True)) == ["m2", "m3"]
     rollup = AccountDailyUser.objects.get(account_id=account_id)
     assert rollup.user_key.startswith("erased:") and rollup.events == 3  # past counts stay true
