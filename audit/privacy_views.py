@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -51,6 +53,7 @@ class ContactExportAPI(APIView):
     read_roles = ADMINS
     write_roles = ADMINS
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         contact = get_object_or_404(Contact.objects.select_related("account"), pk=pk)
         return Response(privacy.person_export(contact=contact))
@@ -62,6 +65,7 @@ class ContactEraseAPI(APIView):
     read_roles = ADMINS
     write_roles = ADMINS
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk: int):
         contact = get_object_or_404(Contact, pk=pk)
         return Response({"erased": True, **privacy.person_erase(contact=contact)})
