@@ -22,6 +22,7 @@ NAV_ITEMS = [
     ("Custom fields", "accounts:custom_fields", {Role.ADMIN}),
     ("Health", "health:scorecard_list", {Role.ADMIN}),
     ("Ingestion", "events:console", {Role.ADMIN}),
+    ("Audit log", "audit:log", {Role.ADMIN}),
     ("API docs", "swagger-ui", None),
 ]
 

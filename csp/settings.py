@@ -61,6 +61,11 @@ INSTALLED_APPS = [
     "metrics",
     "search",
     "home",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "mozilla_django_oidc",
+    "auditlog",
+    "audit",  # above every domain app: it registers their models with auditlog
     "demo",
 ]
 
@@ -74,8 +79,45 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "csp.middleware.HtmxLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session gave its TOTP code
+    "csp.mfa_views.RequireMFAMiddleware",
+    "audit.middleware.AuditActorMiddleware",  # the audit log's actor and IP come from the request
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The audit log (audit app, django-auditlog) stores the client IP of each change unless this is on.
+AUDITLOG_DISABLE_REMOTE_ADDR = env.bool("AUDITLOG_DISABLE_REMOTE_ADDR", default=False)
+
+# TOTP second factor (django-otp): when true, admins must enrol before using the app, and give a code at login.
+MFA_REQUIRED_FOR_ADMINS = env.bool("MFA_REQUIRED_FOR_ADMINS", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="csp")
+
+# Single sign-on (OpenID Connect, mozilla-django-oidc; docs/security.md). On when OIDC_RP_CLIENT_ID is set.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="") or None
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default="") or None
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on")
+OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="groups")
+# "cs-admins:admin,cs-managers:manager": provider group -> csp role (csp/oidc.py; the strongest match wins).
+OIDC_ROLE_MAP = dict(
+    (group.strip(), role.strip())
+    for group, _, role in (p.rpartition(":") for p in env.str("OIDC_ROLE_MAP", default="").split(",") if p.strip())
+)
+if not set(OIDC_ROLE_MAP.values()) <= {"admin", "manager", "csm", "viewer"}:
+    raise ImproperlyConfigured("OIDC_ROLE_MAP roles must be admin, manager, csm or viewer")
+OIDC_DEFAULT_ROLE = env.str("OIDC_DEFAULT_ROLE", default="viewer")
+OIDC_CREATE_USER = env.bool("OIDC_CREATE_USER", default=True)
+OIDC_TIMEOUT = 10
+OIDC_USE_PKCE = True
+SSO_ENABLED = bool(OIDC_RP_CLIENT_ID)
+# false: only SSO logs in (the password form is gone and refused); keep a break-glass admin path in mind.
+PASSWORD_LOGIN_ENABLED = env.bool("PASSWORD_LOGIN_ENABLED", default=True)
 
 ROOT_URLCONF = "csp.urls"
 WSGI_APPLICATION = "csp.wsgi.application"
@@ -114,6 +156,7 @@ AUTH_USER_MODEL = "csp.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"  # a refused single sign-on lands on the login page
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -352,6 +395,8 @@ MIDDLEWARE.insert(1, "csp.security.ContentSecurityPolicyMiddleware")
 INSTALLED_APPS.insert(INSTALLED_APPS.index("rest_framework"), "axes")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AUTHENTICATION_BACKENDS = ["csp.security.LoginLockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+if SSO_ENABLED:
+    AUTHENTICATION_BACKENDS.append("csp.oidc.RoleMappingOIDCBackend")  # single sign-on (csp/oidc.py)
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = env.int("LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours

@@ -3,13 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from csp import views
+from csp import mfa_views, views
 from csp.api.docs import docs_view
 
 app_urls = (
     [
         path("profile/", views.profile, name="profile"),
         path("profile/token/", views.token_rotate, name="token_rotate"),
+        path("profile/mfa/", mfa_views.mfa_setup, name="mfa_setup"),
+        path("profile/mfa/disable/", mfa_views.mfa_disable, name="mfa_disable"),
         path("admin/users/", views.user_list, name="user_list"),
         path("admin/users/new/", views.user_edit, name="user_create"),
         path("admin/users/<int:pk>/", views.user_edit, name="user_edit"),
@@ -36,6 +38,7 @@ api_v1 = [
     path("", include(("metrics.api.urls", "metrics-api"))),
     path("", include("accounts.api.renewals")),
     path("", include("search.api.urls")),
+    path("", include("audit.api.urls")),
 ]
 
 urlpatterns = [
@@ -58,7 +61,10 @@ urlpatterns = [
     path("", include("metrics.urls")),
     path("", include("notifications.urls")),
     path("", include("surveys.urls")),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("", include("audit.urls")),
+    path("login/", mfa_views.LoginView.as_view(), name="login"),
+    path("login/verify/", mfa_views.login_verify, name="login_verify"),
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
