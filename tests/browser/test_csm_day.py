@@ -1,6 +1,6 @@
 """Key journey: the demo CSM's day, end to end. Log in and land on My day, tick a task off, find an account with
-the keyboard-shortcut search, read its Overview, log a call, close a CTA. Screenshots at desktop and phone widths
-go to $CSP_SHOTS (default /tmp/shots-day-ui)."""
+the keyboard-shortcut search, read its Overview, log a call, close a CTA, advance a renewal. Screenshots at desktop
+and phone widths go to $CSP_SHOTS (default /tmp/shots-day-ui)."""
 
 import datetime as dt
 import os
@@ -9,10 +9,13 @@ from pathlib import Path
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.renewal_models import Renewal
+from accounts.renewals import renewals_open_due
 from demo.accounts import DEMO_PASSWORD, demo_seed
 from demo.playbooks import playbooks_demo_seed
 from demo.timeline import timeline_demo_seed
 from health.models import AccountHealth, HealthSnapshot
+from metrics.scope import quarter_label
 from playbooks.models import CTA, CTATask
 from timeline.models import Activity
 
@@ -48,6 +51,7 @@ def test_csm_day_end_to_end(transactional_db, browser, live_server, page, login)
     mine = Account.objects.filter(owner__email="csm@demo.csp", status="active").order_by("name")
     target = mine.first()
     _band_change(target)
+    renewals_open_due()  # the daily task: renewals open RENEWAL_OPEN_DAYS before their contract ends
 
     # 1. Log in: the CSM lands on My day, with CTAs due, renewals and the health change.
     login("csm@demo.csp", DEMO_PASSWORD)
@@ -125,6 +129,25 @@ def test_csm_day_end_to_end(transactional_db, browser, live_server, page, login)
     # ... and it has left My day.
     page.goto("/")
     assert page.locator(f'[data-testid="day-cta"] a[href="/ctas/{cta.pk}/"]').count() == 0
+
+    # 6b. Advance a renewal: on the renewals board of its quarter, the CSM moves it from "not started" on.
+    renewal = (
+        Renewal.objects.filter(owner__email="csm@demo.csp", stage="not_started")
+        .select_related("account", "contract")
+        .order_by("contract__end_date")
+        .first()
+    )
+    assert renewal is not None
+    page.goto(f"/renewals/?quarter={quarter_label(renewal.contract.end_date)}")
+    card = (
+        page.get_by_test_id("column-not_started").get_by_test_id("renewal-card").filter(has_text=renewal.account.name)
+    )
+    with page.expect_response(lambda r: "/stage/" in r.url):
+        card.first.get_by_test_id("stage-select").select_option("in_progress")
+    page.get_by_test_id("column-in_progress").get_by_text(renewal.account.name).first.wait_for()
+    renewal.refresh_from_db()
+    assert renewal.stage == "in_progress"
+    _shot(page, "06-renewal-advanced")
 
     # 7. Phone width: My day, the search and the overview stay usable (nothing wider than the screen).
     phone = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
