@@ -350,7 +350,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # run_demo sets WARNING for its web server: one line per request would bury the demo logins.
-    "loggers": {"django.server": {"level": env.str("SERVER_LOG_LEVEL", default="INFO")}},
+    "loggers": {
+        "django.server": {"level": env.str("SERVER_LOG_LEVEL", default="INFO")},
+        # django-axes logs every successful login at INFO; failures and lockouts (WARNING) still show.
+        "axes": {"level": env.str("AXES_LOG_LEVEL", default="WARNING")},
+    },
 }
 
 # --- Security (docs/security.md) ------------------------------------------------------------------------------
