@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from audit import selectors
+from csp.dbrouting import reads_from_replica
 from csp.decorators import role_required
 from csp.models import Role
 
@@ -61,6 +62,7 @@ def _csv_rows(entries):
 
 
 @role_required(Role.ADMIN)
+@reads_from_replica
 def audit_export(request):
     """One CSV row per changed field, with the page's filters; streamed, so a large log does not fill memory."""
     entries = selectors.audit_entries(params=request.GET)

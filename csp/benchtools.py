@@ -88,6 +88,10 @@ def server_env(**extra: str) -> dict[str, str]:
         "STATIC_MANIFEST": "false",
         "LOG_LEVEL": "WARNING",
         "CONN_MAX_AGE": "600",
+        # Plain HTTP on loopback: production terminates TLS at a proxy, so no HTTPS redirect or secure-only cookies.
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
         **extra,
     }
 

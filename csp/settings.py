@@ -150,6 +150,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# Behind PgBouncer in transaction pooling mode a server connection serves another client after each transaction:
+# no session state may outlive a transaction. DATABASE_POOL_MODE=transaction turns off what would: psycopg's
+# prepared statements (prepare_threshold None, which events.storage also honours) and server-side cursors
+# (.iterator() on PostgreSQL declares a cursor that lives across fetches). Tested against a real pgbouncer.
+DATABASE_POOL_MODE = env.str("DATABASE_POOL_MODE", default="session")
+if DATABASE_POOL_MODE not in ("session", "transaction"):
+    raise ImproperlyConfigured("DATABASE_POOL_MODE must be 'session' (direct or session pooling) or 'transaction'")
+
+
+def _pooled(db: dict) -> dict:
+    if DATABASE_POOL_MODE == "transaction" and db["ENGINE"] == "django.db.backends.postgresql":
+        db.setdefault("OPTIONS", {})["prepare_threshold"] = None
+        db["DISABLE_SERVER_SIDE_CURSORS"] = True
+    return db
+
+
+_pooled(DATABASES["default"])
+# A read replica for dashboards, the metrics API and CSV exports (csp.dbrouting): reads there tolerate its lag;
+# all writes and every other read stay on the primary.
+if DATABASE_REPLICA_URL := env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = _pooled(
+        env.db_url_config(DATABASE_REPLICA_URL)
+        | {"CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"], "CONN_HEALTH_CHECKS": True}
+        | {"TEST": {"MIRROR": "default"}}  # tests read the primary's test database through the replica alias
+    )
+DATABASE_ROUTERS = ["csp.dbrouting.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "csp.User"

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts import selectors as account_selectors
 from accounts.filters import AccountFilter
 from accounts.models import Account
+from csp.dbrouting import reads_from_replica
 from csp.decorators import role_required
 from csp.models import Role
 from imports import exports, services
@@ -94,6 +95,7 @@ def _stream(header, rows, filename: str) -> StreamingHttpResponse:
 
 
 @login_required
+@reads_from_replica
 def account_export(request):
     """The book of business as CSV with the same filters, book and sort as the page it was clicked from."""
     params = request.GET.copy()
@@ -109,6 +111,7 @@ def account_export(request):
 
 
 @login_required
+@reads_from_replica
 def timeline_export(request, pk: int):
     """An account's timeline as CSV (optionally only some kinds), newest first."""
     account = get_object_or_404(Account.objects.only("id", "name"), pk=pk)

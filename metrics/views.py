@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 
 from accounts.models import Account
 from accounts.policies import can_edit_account
+from csp.dbrouting import reads_from_replica
 from csp.models import Role
 from health.models import Band
 from metrics import charts, dashboards, scope
@@ -35,6 +36,7 @@ def _dashboard(*roles: str, company: bool = False) -> Callable:
 
     def decorator(view: Callable) -> Callable:
         @login_required
+        @reads_from_replica  # dashboards and their CSVs read a replica when one is configured
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if roles and request.user.role not in roles:

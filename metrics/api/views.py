@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -20,6 +21,7 @@ from accounts.models import Account
 from accounts.selectors import account_mrr_on
 from csp.api.pagination import PageNumberPagination
 from csp.api.permissions import ALL_ROLES
+from csp.dbrouting import reads_from_replica
 from csp.models import Role
 from metrics import scope, services
 from metrics.models import AcquisitionCost
@@ -60,6 +62,7 @@ class RevenueView(APIView):
     a drill-down link per movement (``accounts``)."""
 
     @extend_schema(responses=OpenApiTypes.OBJECT)  # figures computed per request, documented in docs/metrics.md
+    @method_decorator(reads_from_replica)
     def get(self, request):
         flt = parse(request)
         accounts = flt.accounts()
@@ -81,6 +84,7 @@ class RevenueAccountsView(APIView):
     behind one movement of the period, with their MRR on its first and last day (paginated)."""
 
     @extend_schema(responses=OpenApiTypes.OBJECT)  # figures computed per request, documented in docs/metrics.md
+    @method_decorator(reads_from_replica)
     def get(self, request):
         movement = request.query_params.get("movement", "")
         if movement not in MOVEMENTS:
@@ -114,6 +118,7 @@ class UsageView(APIView):
     (resolution rate, response time) and onboarding (TTO, TTFV) rolled up to the filtered scope."""
 
     @extend_schema(responses=OpenApiTypes.OBJECT)  # figures computed per request, documented in docs/metrics.md
+    @method_decorator(reads_from_replica)
     def get(self, request):
         flt = parse(request)
         return Response(usage_rollup(start=flt.start, end=flt.end, accounts=flt.accounts()))
