@@ -67,7 +67,9 @@ def cluster(django_db_setup, django_db_blocker):
         yield cluster
         cluster.db.close()
     finally:
+        stopping = time.monotonic()
         pg.stop()
+        print(f"\n[faults] private PostgreSQL stopped in {time.monotonic() - stopping:.1f} s")
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +91,9 @@ def stack(cluster, redis, tmp_path_factory):
         print(f"\n[faults] gunicorn, worker and beat up in {time.monotonic() - started:.1f} s")
         yield app
     finally:
+        stopping = time.monotonic()
         app.stop()
+        print(f"\n[faults] app processes stopped in {time.monotonic() - stopping:.1f} s")
 
 
 @pytest.fixture
@@ -97,7 +101,9 @@ def prefix(cluster, stack, request):
     """A run's own accounts (created through group calls) and messageId prefix. The app's logs are printed when
     the test fails."""
     run = uuid.uuid4().hex[:6]
-    status, body = Client(stack.web_port, cluster.write_key).post(orjson.dumps({"batch": group_batch(run, ACCOUNTS)}))
+    client = Client(stack.web_port, cluster.write_key)
+    status, body = client.post(orjson.dumps({"batch": group_batch(run, ACCOUNTS)}))
+    client.close()
     assert status == 200, body
     yield run
     if getattr(request.node, "rep_call", None) is None or request.node.rep_call.failed:

@@ -70,6 +70,11 @@ class Client:
             self.conn = None
             return 0, type(exc).__name__.encode()
 
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
     def send(self, body: bytes, *, give_up_at: float, result: LoadResult, lock: threading.Lock) -> bool:
         """Send until acknowledged (True) or ``give_up_at`` passes (False)."""
         while time.monotonic() < give_up_at:
@@ -138,11 +143,12 @@ def run_load(
                 result.sent.update(ids)
                 result.batches += 1
             if not client.send(orjson.dumps({"batch": batch}), give_up_at=give_up_at, result=result, lock=lock):
-                return
+                break
             with lock:
                 result.acknowledged.update(ids)
                 result.acks.append((time.monotonic(), len(ids)))
             time.sleep(pause)
+        client.close()
 
     threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(clients)]
     for thread in threads:

@@ -172,6 +172,8 @@ class AppStack:
         for process in (self.worker, self.beat):
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
+        if self.web is not None and self.web.poll() is None:
+            self.web.send_signal(signal.SIGQUIT)  # gunicorn's quick shutdown: no wait for idle keep-alive clients
         stop(self.web, self.beat, self.worker)
 
     def logs(self) -> str:

@@ -81,6 +81,20 @@ def _unacked_tasks(redis_url: str) -> list[str]:
         client.close()
 
 
+def _wait_queued(redis_url: str, queue: str, timeout: float) -> int:
+    """The number of tasks waiting in a queue, once there is one (0 if none came within ``timeout``)."""
+    client = redis_client.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if waiting := client.llen(queue):
+                return waiting
+            time.sleep(0.005)
+        return 0
+    finally:
+        client.close()
+
+
 def test_worker_killed_mid_task(cluster, stack, prefix):
     thread, out = _in_background(
         run_load, port=stack.web_port, write_key=cluster.write_key, prefix=prefix, clients=3, duration=7,
@@ -115,7 +129,8 @@ def test_redis_killed_during_ingestion(cluster, stack, redis, prefix):
         run_load, port=stack.web_port, write_key=cluster.write_key, prefix=prefix, clients=3, duration=8,
         accounts=ACCOUNTS,
     )  # fmt: skip
-    time.sleep(2.0)
+    time.sleep(1.5)
+    queued = _wait_queued(redis.url(), "ingest", timeout=5)
     redis.kill()
     down_at = time.monotonic()
     time.sleep(3.0)
@@ -128,9 +143,11 @@ def test_redis_killed_during_ingestion(cluster, stack, redis, prefix):
     found = _check_stored_once(cluster, prefix, load)
     _report(
         "Redis killed during ingestion", load, found, converged,
+        f"{queued} refresh tasks queued when Redis was killed, "
         f"Redis down {up_at - down_at:.1f} s, {load.acknowledged_between(down_at, up_at)} events acknowledged "
         f"meanwhile, marks/claims pending when the load ended {left}",
     )  # fmt: skip
+    assert queued, "no refresh task was waiting in Redis: the restart lost nothing"
     assert load.acknowledged == load.sent, "a client gave up"
     # The events and marks are safe in PostgreSQL: ingestion answers 200 while Redis is down.
     assert not load.failures
