@@ -122,6 +122,7 @@ class AppStack:
         self.dir, self.pg, self.redis, self.web_port = workdir, pg, redis, web_port
         self.env = server_env(
             DATABASE_URL=pg.url(),
+            DATABASE_REPLICA_URL="",  # every read on the private cluster, whatever the caller's environment says
             REDIS_URL=redis.url(),
             CSP_USAGE_SWEEP_EVERY=str(sweep_every),
             LOG_LEVEL="ERROR",
