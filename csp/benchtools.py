@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import IO
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -103,12 +104,15 @@ def start_gunicorn(
     threads: int = DOCKERFILE_GUNICORN["threads"],
     worker_class: str = DOCKERFILE_GUNICORN["worker_class"],
     env: dict[str, str] | None = None,
+    output: IO[bytes] | None = None,
 ) -> subprocess.Popen:
-    """gunicorn as the Dockerfile runs it (unless told otherwise), on 127.0.0.1:port, once /healthz answers."""
+    """gunicorn as the Dockerfile runs it (unless told otherwise), on 127.0.0.1:port, once /healthz answers. Its
+    output goes to ``output`` when given (a log file), else to this process's."""
     # --preload: the app is imported once before forking, so no worker is still booting when timing starts.
     cmd = [sys.executable, "-m", "gunicorn", "csp.wsgi", "--preload", "-b", f"127.0.0.1:{port}", "-w", str(workers)]
     cmd += ["--worker-class", worker_class] + (["--threads", str(threads)] if worker_class == "gthread" else [])
-    server = subprocess.Popen([*cmd, "--log-level", "warning"], env=env or server_env(), cwd=settings.BASE_DIR)
+    server = subprocess.Popen([*cmd, "--log-level", "warning"], env=env or server_env(), cwd=settings.BASE_DIR,
+                              stdout=output, stderr=subprocess.STDOUT if output else None)  # fmt: skip
     if wait_until_healthy(port, server):
         return server
     server.terminate()

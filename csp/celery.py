@@ -46,7 +46,8 @@ app.conf.beat_schedule = {
     # Usage: enqueue rollup refreshes left without a task (Redis was down) and attribute late-matched events.
     "usage-sweep": {
         "task": "events.tasks.usage_sweep",
-        "schedule": 60.0,
+        # CSP_USAGE_SWEEP_EVERY (seconds) shortens the period: the fault tests watch rollups converge by themselves.
+        "schedule": float(os.environ.get("CSP_USAGE_SWEEP_EVERY") or 60),
     },
     # The ingestion rejection log keeps INGEST_REJECTION_RETENTION_DAYS days.
     "ingest-rejections-purge": {
@@ -112,6 +113,19 @@ def _redis():
     from django.conf import settings
 
     return redis.Redis.from_url(settings.REDIS_URL)
+
+
+BROKER_MARK = "csp:broker-mark"  # a key that lives as long as the broker's data (see broker_lost_messages)
+
+
+def broker_lost_messages() -> bool:
+    """True when the Redis broker lost its data since the previous call (and on the first call on a broker): a
+    marker key this sets is gone, so Redis restarted without persistence, failed over to an empty replica or was
+    flushed, and every task queued before went with it. A caller that tracks queued tasks (the usage sweep's
+    claims) then knows they will never run. False without a Redis broker (tasks in-process, the embedded broker)."""
+    if app.conf.task_always_eager or not _redis_url():
+        return False
+    return bool(_redis().set(BROKER_MARK, "1", nx=True))
 
 
 class SingleRunTask(Task):

@@ -5,7 +5,8 @@
 2. As its last statement it claims the accounts with ``INSERT INTO UsageClaim ... ON CONFLICT DO NOTHING
    RETURNING``: only accounts with no queued task come back, and after commit one ``refresh_usage`` task is
    enqueued for them, so 1,000 events of one account make one task. If the broker is down the claims are
-   dropped and ``usage_sweep`` (beat, every minute) enqueues the marked accounts later.
+   dropped and ``usage_sweep`` (beat, every minute) enqueues the marked accounts later; if the broker comes back
+   empty (its queued tasks lost), the sweep releases every claim at once (``csp.celery.broker_lost_messages``).
 3. The task deletes the claims (new events now enqueue a follow-up), then per account, in one transaction,
    deletes the marks it can see (DELETE ... RETURNING since) and rewrites the rollups from the earliest day
    with INSERT ... SELECT ... GROUP BY; contacts' last seen moves forward. A crash rolls the marks back, and
@@ -24,6 +25,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import Account, Contact
 from accounts.signals import account_changed_send
+from csp.celery import broker_lost_messages
 from events import storage
 from events.messages import EARLIEST_TIMESTAMP, ENGAGEMENT_TYPES, MAX_FUTURE
 from events.models import AccountDailyEvent, AccountDailyUser, Event, UsageClaim, UsageMark
@@ -115,7 +117,9 @@ def sweep(*, now: dt.datetime | None = None) -> list[int]:
     no live claim (never claimed, broker was down, or the claim went stale). Returns the accounts enqueued."""
     now = now or timezone.now()
     attribute_by_group_id()
-    UsageClaim.objects.filter(enqueued_at__lt=now - STALE_CLAIM).delete()
+    # A broker that lost its data (Redis restarted empty) lost the tasks of every claim made before now: release
+    # them at once rather than after STALE_CLAIM, so rollups catch up within a sweep of the broker's return.
+    UsageClaim.objects.filter(enqueued_at__lt=now if broker_lost_messages() else now - STALE_CLAIM).delete()
     marked = list(UsageMark.objects.order_by().values_list("account_id", flat=True).distinct()[:10_000])
     with transaction.atomic():
         claimed = claim(marked)

@@ -114,3 +114,26 @@ def test_a_long_task_retries_a_transient_database_error(db, monkeypatch):
     assert result.successful(), result.traceback
     assert len(calls) == 2
     assert health_recompute_history(days=1) == 0  # a direct call runs it as well
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: a real Redis")
+def test_a_broker_that_lost_its_data_is_noticed_once(monkeypatch):
+    from csp import celery as csp_celery
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)  # as in a worker: tasks go through Redis
+    client = csp_celery._redis()
+    client.delete(csp_celery.BROKER_MARK)  # what a restart without persistence or a flush does
+    assert csp_celery.broker_lost_messages() is True
+    assert csp_celery.broker_lost_messages() is False  # the broker kept its data since
+    assert csp_celery.broker_lost_messages() is False
+    client.delete(csp_celery.BROKER_MARK)
+    assert csp_celery.broker_lost_messages() is True
+
+
+def test_no_broker_data_to_lose_when_tasks_run_in_process(settings, monkeypatch):
+    from csp import celery as csp_celery
+
+    assert csp_celery.broker_lost_messages() is False  # tests run tasks in-process
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    settings.REDIS_URL = ""  # the embedded broker of `make run`
+    assert csp_celery.broker_lost_messages() is False

@@ -74,6 +74,22 @@ def test_sweep_leaves_live_claims_alone(account):
     apply_async.assert_not_called()
 
 
+def test_sweep_releases_live_claims_when_the_broker_lost_its_queues(account):
+    # Redis came back empty: the task of a claim made a minute ago is gone and would otherwise wait STALE_CLAIM.
+    UsageMark.objects.create(
+        account=account, since=dt.datetime(2026, 11, 20, tzinfo=dt.UTC), created_at=dt.datetime.now(dt.UTC)
+    )
+    UsageClaim.objects.create(account=account, enqueued_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+    with (
+        mock.patch.object(pipeline, "broker_lost_messages", return_value=True),
+        mock.patch.object(refresh_usage, "apply_async") as apply_async,
+    ):
+        assert pipeline.sweep() == [account.id]
+    apply_async.assert_called_once()
+    assert apply_async.call_args.kwargs["args"] == ([account.id],)
+    assert UsageClaim.objects.get(account=account).enqueued_at > dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30)
+
+
 def test_refresh_is_idempotent_and_recomputes_only_from_the_mark(post_v1, account, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         post_v1("batch", {"batch": [track(mid="a", timestamp="2026-11-01T10:00:00Z"), track(mid="b")]})
