@@ -241,7 +241,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "csp.api.exceptions.exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["csp.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "csp.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
