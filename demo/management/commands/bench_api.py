@@ -177,6 +177,16 @@ class Command(BaseCommand):
                     f"Throttle cost {target} {clients} clients: {on:.0f} req/s on, {off:.0f} off = {cost:+.1f} %"
                 )
 
+    @staticmethod
+    def _backends() -> list[int]:
+        """Process ids of the other PostgreSQL backends on this (scratch) database: the server's connections
+        (this process's own is idle). Their CPU is the database's share of a request, on a local server."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return [pid for (pid,) in cursor.fetchall()]
+
     def _serve(self, opts, world, mode, targets, figures):
         extra = {"BEHIND_TLS_PROXY": "true"}
         if mode == "throttles off":
@@ -189,15 +199,18 @@ class Command(BaseCommand):
                 for clients in opts["client_counts"]:
                     if opts["warmup"] > 0:
                         benchtools.http_load(port, paths, clients=clients, headers=headers, duration=opts["warmup"])
-                    cpu = benchtools.tree_cpu(server.pid)
+                    backends = self._backends()  # the server's persistent connections, opened by the warm-up
+                    cpu, db_cpu = benchtools.tree_cpu(server.pid), sum(map(benchtools.tree_cpu, backends))
                     result = benchtools.http_load(
                         port, paths, clients=clients, headers=headers, duration=opts["duration"]
                     )
                     used = (benchtools.tree_cpu(server.pid) - cpu) / result.elapsed
+                    db_used = (sum(map(benchtools.tree_cpu, backends)) - db_cpu) / result.elapsed
                     figures.setdefault((target, clients, mode), []).append(result)
                     self.stdout.write(
                         f"  {target:<10} {clients:>3} clients, {mode}: {result.summary()}; "
-                        f"server CPU {used:.2f} cores = {1000 * used / (result.rate or 1):.1f} ms a request; "
+                        f"CPU a request: gunicorn {1000 * used / (result.rate or 1):.1f} ms, PostgreSQL "
+                        f"{1000 * db_used / (result.rate or 1):.1f} ms ({used + db_used:.2f} cores); "
                         f"{benchtools.load_average()}"
                     )
                     self.stdout.flush()
