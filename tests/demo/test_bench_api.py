@@ -19,9 +19,10 @@ def test_bench_api_prints_figures():
     template = connection.settings_dict["NAME"]  # the migrated test database, cloned: no migration to run
     connection.close()  # a template must have no open connection
     out = StringIO()
+    # One server (no throttle-off run): starting gunicorn is most of the time.
     call_command(
         "bench_api", accounts=20, clients="2", duration=1, warmup=0, targets="api-csm,page-csm",
-        template=template, stdout=out,
+        template=template, compare=False, stdout=out,
     )  # fmt: skip
     text = out.getvalue()
     assert "Seeded 20 accounts" in text
@@ -29,4 +30,3 @@ def test_bench_api_prints_figures():
         line = re.search(rf"{target} +2 clients, throttles on: (\d+) requests .* req/s; p50 .* p99 .*load", text)
         assert line and int(line.group(1)) > 0, text
         assert "failed" not in line.group(0), text  # every answer was a 200 (token and session accepted)
-    assert re.search(r"Throttle cost api-csm 2 clients: \d+ req/s on, \d+ off", text), text
