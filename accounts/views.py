@@ -54,11 +54,14 @@ def account_list(request):
     params.setdefault("ordering", "name")
     flt = AccountFilter(params, queryset=selectors.account_list(user=request.user), request=request)
     qs = flt.qs
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    totals = selectors.account_totals(qs)
+    paginator = Paginator(qs, PAGE_SIZE)
+    paginator.count = totals["accounts"]  # the totals counted the list already: no second COUNT(*)
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "filter": flt,
         "page": page,
-        "totals": selectors.account_totals(qs),
+        "totals": totals,
         "ordering": params.get("ordering"),
         "querystring": params.urlencode(),
         "can_create": policies.can_create_account(request.user),

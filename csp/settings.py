@@ -267,7 +267,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "csp.api.exceptions.exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["csp.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "csp.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
@@ -438,9 +438,10 @@ AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_VERBOSE = False
 
 # API throttles (DRF): per token/user and per anonymous address; rates like "1200/min" from the environment.
+# DRF's throttles, counted in one Redis round trip when the cache is Redis (csp/api/throttling.py).
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
-    "rest_framework.throttling.UserRateThrottle",
-    "rest_framework.throttling.AnonRateThrottle",
+    "csp.api.throttling.UserRateThrottle",
+    "csp.api.throttling.AnonRateThrottle",
 ]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "user": env.str("API_THROTTLE_USER", default="1200/min"),

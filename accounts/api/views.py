@@ -13,6 +13,8 @@ from accounts.api.serializers import (
     AccountSerializer,
     ContactSerializer,
     ContractSerializer,
+    account_list_data,
+    account_list_values,
 )
 from accounts.filters import AccountFilter, ContactFilter, ContractFilter
 from accounts.models import Account, AccountTeamMember, ContractRevision
@@ -33,6 +35,12 @@ class AccountViewSet(viewsets.ModelViewSet):
 
     def get_serializer_class(self):
         return AccountDetailSerializer if self.action == "retrieve" else AccountSerializer
+
+    def list(self, request, *args, **kwargs):
+        # Same filters, scope and pagination; the page is read as plain rows (accounts.api.serializers).
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(account_list_values(queryset))
+        return self.get_paginated_response(account_list_data(page))
 
     def can_write_object(self, request, account):
         if request.method == "DELETE":

@@ -231,6 +231,47 @@ def test_filters_search_and_ordering(api_as, csm, other_csm):
     assert client.get("/api/v1/accounts/?page_size=1").json()["count"] == 3
 
 
+# --- the list's plain-row representation ------------------------------------------------------------
+
+
+def test_account_list_rows_match_the_serializer(csm):
+    """The list formats values() rows with AccountSerializer's fields: the same JSON as the serializer on model
+    instances, for every field (none, blank, nested custom fields, decimals, dates, datetimes, related ids)."""
+    from decimal import Decimal
+
+    from accounts.api.serializers import AccountSerializer, account_list_data, account_list_values
+    from accounts.selectors import account_list
+
+    csm.full_name = ""
+    csm.save()
+    parent = AccountFactory(name="Parent", owner=None, external_id=None, employee_count=None)
+    AccountFactory(
+        name="Child \u2028 Ünïcode",
+        parent=parent,
+        owner=csm,
+        custom_fields={"plan": "gold", "seats": 12, "nested": {"a": [1, None, True]}},
+        employee_count=250,
+        churned_on=dt.date(2026, 3, 1),
+        churn_reason="Budget",
+    )
+    Account.objects.filter(name="Parent").update(arr=Decimal("1234567.50"), next_renewal_date=dt.date(2027, 1, 31))
+    queryset = account_list(user=csm).order_by("name", "id")
+    expected = [dict(row) for row in AccountSerializer(queryset, many=True).data]
+    assert account_list_data(account_list_values(queryset)) == expected
+    assert expected[0]["owner_name"] == "" and expected[1]["owner_name"] is None  # blank name vs no owner
+    assert expected[1]["arr"] == "1234567.50"
+
+
+def test_account_list_answer_is_the_serializers(api_as, own_account):
+    AccountFactory(parent=own_account, owner=None, custom_fields={"x": 1})
+    body = api_as("viewer").get("/api/v1/accounts/?page_size=50").json()
+    from accounts.api.serializers import AccountSerializer
+
+    expected = AccountSerializer(Account.objects.order_by("name", "id"), many=True).data
+    assert body["count"] == 2
+    assert body["results"] == [dict(row) for row in expected]
+
+
 # --- fixed query counts ----------------------------------------------------------------------------
 
 
@@ -239,7 +280,7 @@ def test_account_list_query_count(api_as, django_assert_num_queries, rows):
     parent = AccountFactory()
     AccountFactory.create_batch(rows, parent=parent)
     client = api_as("viewer")
-    # 1 COUNT(*) for pagination, 1 SELECT page with owner and parent joined
+    # 1 COUNT(*) for pagination, 1 SELECT page (plain rows, the owner's and parent's names joined)
     with django_assert_num_queries(2):
         assert client.get("/api/v1/accounts/?page_size=50").status_code == 200
 

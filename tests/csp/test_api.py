@@ -197,3 +197,49 @@ def test_existing_authtoken_keys_are_migrated_hashed(transactional_db):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE authtoken_token")
+
+
+# --- the orjson renderer writes what DRF's JSONRenderer writes ---------------------------------------------------
+
+
+def test_json_renderer_writes_drf_bytes():
+    import dataclasses
+    import datetime as dt
+    import uuid
+    from decimal import Decimal
+
+    from django.utils.translation import gettext_lazy
+    from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
+    from rest_framework.utils.serializer_helpers import ReturnDict
+
+    from csp.api.renderers import JSONRenderer
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    utc = dt.UTC
+    data = ReturnDict(
+        {
+            "text": 'Ünïcode \u2028 line \u2029 para "quoted" </script>',
+            "numbers": [1, -2, 3.5, 10**18, Decimal("12.30"), True, None],
+            "when": dt.datetime(2026, 11, 28, 10, 5, 1, 123456, tzinfo=utc),
+            "naive": dt.datetime(2026, 11, 28, 10, 5, 1),
+            "day": dt.date(2026, 1, 2),
+            "time": dt.time(9, 30, 15, 123456),
+            "lazy": gettext_lazy("Invalid token."),
+            "uuid": uuid.UUID(int=7),
+            "keys": {1: "int key", "nested": {"a": [[], {}]}},
+            "span": dt.timedelta(minutes=5),
+        },
+        serializer=None,
+    )
+    ours, drf = JSONRenderer(), DRFJSONRenderer()
+    assert ours.render(data) == drf.render(data)
+    assert ours.render(None) == b""
+    # Pretty printing and values orjson cannot write take DRF's own path.
+    assert ours.render({"a": [1]}, "application/json; indent=4") == drf.render({"a": [1]}, "application/json; indent=4")
+    assert ours.render({"big": 10**30}) == drf.render({"big": 10**30})
+    for renderer in (ours, drf):  # what DRF cannot write stays an error
+        with pytest.raises(TypeError):
+            renderer.render({"point": Point(3)})

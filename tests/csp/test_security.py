@@ -79,7 +79,7 @@ def test_throttle_rates_come_from_settings():
 
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     assert set(rates) >= {"user", "anon"}
-    assert "rest_framework.throttling.UserRateThrottle" in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]
+    assert "csp.api.throttling.UserRateThrottle" in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]
 
 
 def test_pages_carry_a_csp_without_inline_scripts(client_as):
