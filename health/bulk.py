@@ -60,6 +60,25 @@ def _snapshot_line(row: tuple) -> str:
     return f"{account_id}\t{scorecard_id}\t{computed_at}\t{as_of}\t{score}\t{band}\t{breakdown}\t{source}\n"
 
 
+def _current_lines(rows: list[tuple]) -> str:
+    """Current-row tuples as COPY text lines, without the generic escaping (as ``_snapshot_line``): ids, numbers,
+    band and trend choices and a hex fingerprint need none; the timestamps of one recompute are one instant, so
+    each is formatted once."""
+    stamps: dict = {None: NULL}
+
+    def stamp(value) -> str:
+        text = stamps.get(value)
+        if text is None:
+            text = stamps[value] = value.isoformat()
+        return text
+
+    return "".join(
+        f"{account_id}\t{card}\t{NULL if score is None else score}\t{band}\t{NULL if prev is None else prev}\t"
+        f"{prev_band}\t{trend}\t{fp}\t{stamp(computed)}\t{stamp(changed)}\t{NULL if override is None else override}\n"
+        for account_id, card, score, band, prev, prev_band, trend, fp, computed, changed, override in rows
+    )
+
+
 @contextmanager
 def snapshot_writer(expected: int) -> Iterator[Callable[[tuple], None]]:
     """Yields ``add(row)`` for snapshot tuples. On PostgreSQL with many rows a COPY stays open and receives them in
@@ -136,7 +155,9 @@ def upsert_current(rows: list[tuple]) -> None:
             f"CREATE TEMP TABLE IF NOT EXISTS health_current_load (LIKE {table} INCLUDING DEFAULTS) "
             "ON COMMIT DELETE ROWS"
         )
-        _copy(cur, "health_current_load", CURRENT_COLUMNS, rows)
+        with cur.copy(f"COPY health_current_load ({cols}) FROM STDIN") as copy:
+            for start in range(0, len(rows), 10000):
+                copy.write(_current_lines(rows[start : start + 10000]))
         cur.execute(
             f"INSERT INTO {table} ({cols}) SELECT {cols} FROM health_current_load "
             f"ON CONFLICT (account_id) DO UPDATE SET {updates}"

@@ -4,19 +4,20 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from csp.models import Role, User
 from playbooks.models import (
     CTA,
-    PRIORITY_RANK,
+    NOT_CLOSED,
     CTAComment,
     CTAReason,
     CTAStatus,
     CTATask,
     Playbook,
     PlaybookTask,
+    priority_rank,
 )
 
 SCOPES = ("mine", "team", "all")
@@ -55,14 +56,6 @@ def cta_active_q(today: dt.date) -> Q:
     return Q(status=CTAStatus.OPEN) | Q(status=CTAStatus.SNOOZED, snoozed_until__lte=today)
 
 
-def priority_rank() -> Case:
-    return Case(
-        *[When(priority=p, then=Value(rank)) for p, rank in PRIORITY_RANK.items()],
-        default=Value(9),
-        output_field=IntegerField(),
-    )
-
-
 def cta_list() -> QuerySet[CTA]:
     """CTAs with everything a card shows (account, owner, reason, playbook, tasks with assignees, comments
     with authors), in a fixed number of queries: one, plus one per prefetch."""
@@ -83,10 +76,12 @@ def scope_q(user: User, scope: str) -> Q:
         holding = CTATask.objects.filter(assignee=user, completed_at__isnull=True).values("cta_id")
         return Q(owner=user) | Q(pk__in=holding)
     if scope == "team":
+        # Owner ids from a subquery rather than joins to users and teams: the CTA indexes on owner / due date
+        # stay usable (an OR across joined tables forces a scan of every CTA).
         if user.role == Role.MANAGER:
-            return Q(owner__team__manager=user) | Q(owner=user)
+            return Q(owner_id__in=User.objects.filter(team__manager=user).values("id")) | Q(owner=user)
         if user.team_id:
-            return Q(owner__team_id=user.team_id)
+            return Q(owner_id__in=User.objects.filter(team_id=user.team_id).values("id"))
         return Q(owner=user)
     return Q()
 
@@ -172,7 +167,8 @@ def cockpit_groups(ctas: Iterable[CTA], today: dt.date) -> list[dict[str, Any]]:
 def team_counts(*, user: User, today: dt.date) -> list[dict[str, Any]]:
     """Per owner in the user's scope (a manager's team; everyone for admins): active, overdue and snoozed
     CTA counts, in one aggregate query."""
-    qs = CTA.objects.exclude(status=CTAStatus.CLOSED).exclude(owner=None)
+    # status IN (open, snoozed) rather than "not closed": the same CTAs, in the words of the partial indexes.
+    qs = CTA.objects.filter(status__in=NOT_CLOSED).exclude(owner=None)
     if user.role != Role.ADMIN:
         qs = qs.filter(scope_q(user, "team"))
     active = cta_active_q(today)

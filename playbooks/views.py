@@ -44,19 +44,15 @@ def owner_options(owners) -> str:
     return format_html_join("", '<option value="{}">{}</option>', ((o.pk, str(o)) for o in owners))
 
 
-def _card_context(request, cta: CTA, can_act: bool, options: str | None = None, **forms) -> dict:
+def _card_context(request, cta: CTA, can_act: bool, options: str | None = None, page: dict | None = None, **forms):
+    """What one card shows. ``page`` carries what is the same for every card of a page (today, the path the
+    action forms return to), computed once rather than once per card."""
     user = request.user
     tasks = [(t, policies.can_tick_task(user, t, can_act)) for t in cta.tasks.all()]
     if options is None:
         options = owner_options(assignable_owners()) if can_act else ""
-    return {
-        "cta": cta,
-        "can_act": can_act,
-        "tasks": tasks,
-        "owner_options": options,
-        "today": timezone.localdate(),
-        **forms,
-    }
+    page = page or {"today": timezone.localdate(), "here": request.get_full_path()}
+    return {"cta": cta, "can_act": can_act, "tasks": tasks, "owner_options": options, **page, **forms}
 
 
 # --- cockpit ----------------------------------------------------------------------------------------------
@@ -89,9 +85,10 @@ def cockpit(request):
     can_act = policies.cta_action_map(user, ctas)
     options = owner_options(assignable_owners()) if user.role != Role.VIEWER else ""
     groups = selectors.cockpit_groups(ctas, today)
+    shared = {"today": today, "here": request.get_full_path()}
     for group in groups:
         group["total"] = counts[group["key"]]
-        group["cards"] = [_card_context(request, c, can_act[c.pk], options) for c in group["ctas"]]
+        group["cards"] = [_card_context(request, c, can_act[c.pk], options, shared) for c in group["ctas"]]
     params.pop("page", None)
     context = {
         "form": form,
