@@ -229,28 +229,34 @@ def _refresh_many_pg(own: list[int], others: list[int]) -> list[int]:
         accounts = [row[0] for row in marked]
         starts = [dt.datetime.combine(row[1].astimezone(dt.UTC).date(), dt.time.min, tzinfo=dt.UTC) for row in marked]
         days = [start.date() for start in starts]
-        scope = "JOIN unnest(%s::bigint[], %s::timestamptz[]) t(a, s) ON e.account_id = t.a AND e.timestamp >= t.s"
+        # Each account's events through the (account, timestamp) index, whatever the planner thinks of the batch:
+        # OFFSET 0 keeps the LATERAL subquery from being flattened into a join that may scan the whole table.
+        scope = (
+            f"FROM unnest(%s::bigint[], %s::timestamptz[]) t(a, s) CROSS JOIN LATERAL (SELECT * FROM {events_t} x "
+            "WHERE x.account_id = t.a AND x.timestamp >= t.s OFFSET 0) e"
+        )
         for model in (AccountDailyEvent, AccountDailyUser):
             cursor.execute(
-                f"DELETE FROM {_table(model)} r USING unnest(%s::bigint[], %s::date[]) t(a, d) "
-                "WHERE r.account_id = t.a AND r.day >= t.d",
+                f"DELETE FROM {_table(model)} WHERE id IN (SELECT x.id FROM unnest(%s::bigint[], %s::date[]) t(a, d) "
+                f"CROSS JOIN LATERAL (SELECT id FROM {_table(model)} r WHERE r.account_id = t.a AND r.day >= t.d "
+                "OFFSET 0) x)",
                 [accounts, days],
             )
         cursor.execute(
             f"INSERT INTO {_table(AccountDailyEvent)} (account_id, day, event, count) "
-            f"SELECT e.account_id, {day}, e.event, COUNT(*) FROM {events_t} e {scope} "
+            f"SELECT e.account_id, {day}, e.event, COUNT(*) {scope} "
             f"WHERE e.type = 'track' GROUP BY e.account_id, {day}, e.event",
             [accounts, starts],
         )
         cursor.execute(
             f"INSERT INTO {_table(AccountDailyUser)} (account_id, day, user_key, events) "
-            f"SELECT e.account_id, {day}, {user_key}, COUNT(*) FROM {events_t} e {scope} "
+            f"SELECT e.account_id, {day}, {user_key}, COUNT(*) {scope} "
             f"WHERE e.type = ANY(%s) GROUP BY e.account_id, {day}, {user_key}",
             [accounts, starts, types],
         )
         cursor.execute(
             f"UPDATE {_table(Contact)} c SET last_seen_at = x.latest FROM ("
-            f"SELECT e.account_id, e.user_id, MAX(e.timestamp) AS latest FROM {events_t} e {scope} "
+            f"SELECT e.account_id, e.user_id, MAX(e.timestamp) AS latest {scope} "
             "WHERE e.type = ANY(%s) AND e.user_id <> '' GROUP BY e.account_id, e.user_id) x "
             "WHERE c.account_id = x.account_id AND c.external_id = x.user_id "
             "AND (c.last_seen_at IS NULL OR c.last_seen_at < x.latest)",
