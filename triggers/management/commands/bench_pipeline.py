@@ -265,7 +265,7 @@ class Command(BaseCommand):
         from csp.models import Role, User
         from health.models import AccountHealth, Band, SentimentPulse
         from health.services import health_recompute
-        from playbooks.models import Playbook, PlaybookTask
+        from playbooks.models import CTA, Playbook, PlaybookTask
         from support.models import Ticket
         from triggers.models import Trigger
 
@@ -311,12 +311,17 @@ class Command(BaseCommand):
             [SentimentPulse(account=a, sentiment=Band.RED, set_by=owner, set_at=now) for a in accounts]
         )
         ids = [a.id for a in accounts]
+        # The trigger sleeps through this setup recompute: the red it computes is not the change being measured.
+        Trigger.objects.filter(name=TRIGGER_NAME).update(is_active=False)
         health_recompute(account_ids=ids)
         not_red = AccountHealth.objects.filter(account_id__in=ids).exclude(band=Band.RED)
         if not_red.exists():
             row = not_red.values_list("score", "band").first()
             raise CommandError(f"A sample account scores {row[0]} ({row[1]}), not red: the setup no longer fits.")
         AccountHealth.objects.filter(account_id__in=ids).update(score=90, band=Band.GREEN, previous_score=None)
+        Trigger.objects.filter(name=TRIGGER_NAME).update(is_active=True)
+        if CTA.objects.filter(account_id__in=ids).exists():
+            raise CommandError("A sample account has a CTA before its events were sent: the setup fired the trigger.")
         if not Trigger.objects.filter(name=TRIGGER_NAME).exists():
             playbook = Playbook.objects.create(name="Bench risk", cta_type="risk")
             PlaybookTask.objects.create(playbook=playbook, position=0, title="Call the champion", due_in_days=1)
