@@ -23,6 +23,9 @@ from csp.serving import wait_until_healthy
 
 # The Dockerfile's CMD: gunicorn gthread, 3 workers x 4 threads, --preload. Benchmarks default to it.
 DOCKERFILE_GUNICORN = {"workers": 3, "threads": 4, "worker_class": "gthread"}
+# Production serves behind a TLS-terminating proxy (BEHIND_TLS_PROXY, docs/security.md); a benchmark client speaks
+# plain HTTP on loopback, so it sends what the proxy would add, or every call is redirected to https.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 
 
 def free_port() -> int:
@@ -78,6 +81,29 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
+def backend_cpu(application_names: Iterable[str]) -> dict[str, dict[int, float]]:
+    """CPU seconds used so far by each PostgreSQL backend serving a connection with one of these application names
+    (set with PGAPPNAME in a server's environment), by name then backend pid: the database's share of a run, which
+    ``tree_cpu`` cannot see. Needs the server on this machine (reads /proc); empty where it is not."""
+    from django.db import connection
+
+    names = list(application_names)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT application_name, pid FROM pg_stat_activity WHERE application_name = ANY(%s)", [names])
+        rows = cursor.fetchall()
+    found: dict[str, dict[int, float]] = {name: {} for name in names}
+    for name, pid in rows:
+        found[name][pid] = tree_cpu(pid)
+    return found
+
+
+def backend_cpu_since(before: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds the backends of each application name used since ``before`` (backends opened meanwhile count
+    whole; those closed meanwhile are missed, so read this before stopping the servers)."""
+    after = backend_cpu(before)
+    return {name: sum(cpu - before[name].get(pid, 0.0) for pid, cpu in pids.items()) for name, pids in after.items()}
+
+
 def server_env(**extra: str) -> dict[str, str]:
     """Environment of a production-like server process: DEBUG off, a fresh secret, quiet logs, persistent
     connections. ``extra`` overrides (e.g. a shared SECRET_KEY when two processes verify each other's tokens)."""
@@ -89,7 +115,9 @@ def server_env(**extra: str) -> dict[str, str]:
         "STATIC_MANIFEST": "false",
         "LOG_LEVEL": "WARNING",
         "CONN_MAX_AGE": "600",
-        # Plain HTTP on loopback: production terminates TLS at a proxy, so no HTTPS redirect or secure-only cookies.
+        # Production sits behind a TLS proxy: clients that send PROXY_HEADERS are served as over https. Tests that
+        # talk plain HTTP on loopback (fault and pooling tests) are not redirected and get usable cookies.
+        "BEHIND_TLS_PROXY": "true",
         "SECURE_SSL_REDIRECT": "false",
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
@@ -120,21 +148,28 @@ def start_gunicorn(
 
 
 def start_worker(
-    *, queues: str = "ingest,default,long", concurrency: int = 2, env: dict[str, str] | None = None
+    *,
+    queues: str = "ingest,default,long",
+    concurrency: int = 2,
+    env: dict[str, str] | None = None,
+    purge: bool = True,
 ) -> subprocess.Popen:
-    """A real Celery worker on REDIS_URL consuming ``queues``; returns once it answers a ping."""
+    """A real Celery worker on REDIS_URL consuming ``queues``; returns once this worker answers a ping.
+    ``purge`` empties the queues first (pass False when starting a second worker beside a first)."""
     from csp.celery import app
 
     if not settings.REDIS_URL:
         raise CommandError("This benchmark needs REDIS_URL: the worker is a separate process.")
-    app.control.purge()  # leftovers on this Redis db are not ours
+    if purge:
+        app.control.purge()  # leftovers on this Redis db are not ours
     level = os.environ.get("BENCH_WORKER_LOG", "warning")  # "info" logs each task's run time
+    name = f"bench-{secrets.token_hex(3)}@{socket.gethostname()}"
     cmd = [sys.executable, "-m", "celery", "-A", "csp", "worker", "-l", level, "-c", str(concurrency), "-Q", queues,
-           "-n", f"bench-{secrets.token_hex(3)}@%h", "--without-gossip", "--without-mingle"]  # fmt: skip
+           "-n", name, "--without-gossip", "--without-mingle"]  # fmt: skip
     worker = subprocess.Popen(cmd, env=env or server_env(), cwd=settings.BASE_DIR)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if app.control.ping(timeout=0.5):
+        if app.control.ping(destination=[name], timeout=0.5):  # this worker, not one started earlier
             return worker
         if worker.poll() is not None:
             break

@@ -16,6 +16,7 @@
 
 import datetime as dt
 import logging
+import zlib
 from collections.abc import Iterable
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
@@ -33,6 +34,9 @@ from events.models import AccountDailyEvent, AccountDailyUser, Event, UsageClaim
 logger = logging.getLogger(__name__)
 STALE_CLAIM = dt.timedelta(minutes=10)  # a claim older than this lost its task (worker died, broker flushed)
 TASK_CHUNK = 100
+COALESCE = 500  # other marked accounts one refresh task takes on (see usage_refresh)
+# Advisory lock keys of the per-account refresh lock: a namespace in the high 32 bits, the account in the low ones.
+REFRESH_LOCK_SPACE = (zlib.crc32(b"usage-refresh") & 0x7FFFFFFF) << 32
 
 
 def _table(model) -> str:
@@ -196,6 +200,96 @@ def rollups_refresh(*, account_id: int, since_day: dt.date) -> None:
         ).update(last_seen_at=latest)
 
 
+def _refresh_many_pg(own: list[int], others: list[int]) -> list[int]:
+    """``usage_refresh`` of many accounts in one transaction and a fixed number of statements (PostgreSQL): lock
+    the accounts (waiting for ``own``, skipping ``others`` another refresh holds), take their marks, rewrite their
+    rollups from each one's earliest marked day, move contacts' last seen forward. Returns the accounts refreshed.
+    The same result as ``rollups_refresh`` per account, with statements that do not grow with the batch."""
+    low, high = EARLIEST_TIMESTAMP, timezone.now() + MAX_FUTURE
+    types = list(ENGAGEMENT_TYPES)
+    events_t, marks_t = _table(Event), _table(UsageMark)
+    user_key = "COALESCE(NULLIF(e.user_id, ''), e.anonymous_id)"
+    day = "(e.timestamp AT TIME ZONE 'UTC')::date"
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Own accounts first, waiting, in a fixed order; then the others without waiting: never a lock cycle.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s | a) FROM (SELECT a FROM unnest(%s::bigint[]) a ORDER BY a) s",
+            [REFRESH_LOCK_SPACE, own],
+        )
+        cursor.execute(
+            "SELECT array_agg(a) FROM unnest(%s::bigint[]) a WHERE pg_try_advisory_xact_lock(%s | a)",
+            [others, REFRESH_LOCK_SPACE],
+        )
+        locked = own + (cursor.fetchone()[0] or [])
+        cursor.execute(
+            f"WITH m AS (DELETE FROM {marks_t} WHERE account_id = ANY(%s) RETURNING account_id, since) "
+            "SELECT account_id, min(CASE WHEN since < %s THEN %s WHEN since > %s THEN %s ELSE since END) "
+            "FROM m GROUP BY 1",
+            [locked, low, low, high, high],
+        )
+        marked = cursor.fetchall()
+        if not marked:
+            return []
+        accounts = [row[0] for row in marked]
+        starts = [dt.datetime.combine(row[1].astimezone(dt.UTC).date(), dt.time.min, tzinfo=dt.UTC) for row in marked]
+        days = [start.date() for start in starts]
+        # Each account's events through the (account, timestamp) index, whatever the planner thinks of the batch:
+        # OFFSET 0 keeps the LATERAL subquery from being flattened into a join that may scan the whole table.
+        scope = (
+            f"FROM unnest(%s::bigint[], %s::timestamptz[]) t(a, s) CROSS JOIN LATERAL (SELECT * FROM {events_t} x "
+            "WHERE x.account_id = t.a AND x.timestamp >= t.s OFFSET 0) e"
+        )
+        for model in (AccountDailyEvent, AccountDailyUser):
+            cursor.execute(
+                f"DELETE FROM {_table(model)} WHERE id IN (SELECT x.id FROM unnest(%s::bigint[], %s::date[]) t(a, d) "
+                f"CROSS JOIN LATERAL (SELECT id FROM {_table(model)} r WHERE r.account_id = t.a AND r.day >= t.d "
+                "OFFSET 0) x)",
+                [accounts, days],
+            )
+        cursor.execute(
+            f"INSERT INTO {_table(AccountDailyEvent)} (account_id, day, event, count) "
+            f"SELECT e.account_id, {day}, e.event, COUNT(*) {scope} "
+            f"WHERE e.type = 'track' GROUP BY e.account_id, {day}, e.event",
+            [accounts, starts],
+        )
+        cursor.execute(
+            f"INSERT INTO {_table(AccountDailyUser)} (account_id, day, user_key, events) "
+            f"SELECT e.account_id, {day}, {user_key}, COUNT(*) {scope} "
+            f"WHERE e.type = ANY(%s) GROUP BY e.account_id, {day}, {user_key}",
+            [accounts, starts, types],
+        )
+        cursor.execute(
+            f"UPDATE {_table(Contact)} c SET last_seen_at = x.latest FROM ("
+            f"SELECT e.account_id, e.user_id, MAX(e.timestamp) AS latest {scope} "
+            "WHERE e.type = ANY(%s) AND e.user_id <> '' GROUP BY e.account_id, e.user_id) x "
+            "WHERE c.account_id = x.account_id AND c.external_id = x.user_id "
+            "AND (c.last_seen_at IS NULL OR c.last_seen_at < x.latest)",
+            [accounts, starts, types],
+        )
+    return sorted(accounts)
+
+
+def _coalesced(ids: list[int]) -> list[int]:
+    """Other marked accounts a refresh takes on beside its own (see ``usage_refresh``)."""
+    others = UsageMark.objects.exclude(account_id__in=ids).order_by().values_list("account_id", flat=True)
+    return sorted(set(others.distinct()[:COALESCE]))
+
+
+def _lock_account(account_id: int, *, wait: bool) -> bool:
+    """Hold the account's refresh lock until the end of the transaction, so two refreshes never rewrite one
+    account's rollups at once (the second would collide with the first's rows). ``wait=False`` gives up at once
+    when another holds it and returns False. Other databases serialize writing transactions already (SQLite)."""
+    if connection.vendor != "postgresql":
+        return True
+    key = REFRESH_LOCK_SPACE | (account_id & 0xFFFFFFFF)
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+        return cursor.fetchone()[0]
+
+
 def _take_marks(account_id: int) -> dt.datetime | None:
     """Delete the account's visible marks and return their earliest ``since`` (inside the refresh's transaction,
     so a failed refresh puts them back). ``since`` is clamped in SQL to the ingestion window: a mark left by an
@@ -223,13 +317,32 @@ def _take_marks(account_id: int) -> dt.datetime | None:
 def usage_refresh(*, account_ids: Iterable[int]) -> list[int]:
     """The task body: release the claims, then for each marked account consume its marks and rewrite its
     rollups in one transaction; marks committed meanwhile get a follow-up task. Returns the accounts refreshed
-    (idempotent: an account with no mark is skipped)."""
+    (idempotent: an account with no mark is skipped).
+
+    Coalescing: it also refreshes up to ``COALESCE`` other marked accounts, whose tasks are queued behind it (they
+    then find no mark and return at once). When the workers fall behind, one task thus refreshes every account
+    that was waiting and sends one ``account_changed`` for all of them, so health and triggers run once per batch
+    instead of once per account: the cost per event falls as the load rises, instead of a backlog growing."""
     ids = sorted(set(account_ids))
     UsageClaim.objects.filter(account_id__in=ids).delete()  # from now on, new events enqueue a follow-up
     done, failed = [], []
-    for account_id in ids:
+    own = set(ids)
+    todo = ids + _coalesced(ids)
+    if connection.vendor == "postgresql":
+        try:
+            done = _refresh_many_pg(ids, todo[len(ids) :])
+            todo = []
+        except (OperationalError, InterfaceError):
+            raise  # transient (connection lost, failover): the task retries the whole chunk
+        except (DatabaseError, ValueError, OverflowError):
+            # Some account's data breaks the set-based statements: one account at a time below, so only that
+            # account's marks stay.
+            logger.warning("Set-based usage refresh of %d accounts failed; one by one", len(todo), exc_info=True)
+    for account_id in todo:
         try:
             with transaction.atomic():
+                if not _lock_account(account_id, wait=account_id in own):
+                    continue  # another refresh has it: its marks stay for that one, or its own queued task
                 since = _take_marks(account_id)
                 if since is None:
                     continue

@@ -217,3 +217,18 @@ class SentimentPulse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.sentiment} {self.set_at:%Y-%m-%d}"
+
+
+class HealthPending(models.Model):
+    """An account waiting for its event-driven recompute (``health.services.health_recompute_enqueue``). One row per
+    account however often it changes meanwhile, and one task takes every waiting account: when the workers fall
+    behind, recomputes grow into batches (one set of queries for many accounts) instead of a queue growing."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    queued_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} since {self.queued_at:%H:%M:%S}"

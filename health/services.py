@@ -22,6 +22,7 @@ from health.models import (
     AccountHealth,
     Band,
     HealthOverride,
+    HealthPending,
     HealthSnapshot,
     SentimentPulse,
     SnapshotSource,
@@ -34,6 +35,8 @@ from timeline.services import timeline_record_health_changes
 TREND_DEADBAND = 1.0
 MAX_OVERRIDE_DAYS = 365
 HISTORY_DAYS = 180
+COALESCE = 1000  # other waiting accounts one event-driven recompute takes on (see health_recompute_pending)
+STALE_PENDING = dt.timedelta(minutes=10)  # a waiting account older than this lost its task (see _pending_add)
 
 
 @dataclass
@@ -192,9 +195,64 @@ def health_recompute_history(
 
 
 def _enqueue_recompute(account_ids: list[int]) -> None:
+    health_recompute_enqueue(account_ids=account_ids)
+
+
+def health_recompute_enqueue(*, account_ids: list[int]) -> None:
+    """Once the current transaction commits: mark the accounts as waiting for a recompute and enqueue the task
+    that takes them (with any other waiting accounts, see ``health_recompute_pending``)."""
+    ids = sorted({int(i) for i in account_ids})
+    if ids:
+        transaction.on_commit(partial(_pending_add_and_enqueue, ids))
+
+
+def _pending_add_and_enqueue(account_ids: list[int]) -> None:
     from health.tasks import health_recompute_accounts
 
-    transaction.on_commit(partial(health_recompute_accounts.delay, account_ids))
+    # Only accounts that were not waiting yet need a task: a waiting one is taken by the task already queued for it
+    # (or by an earlier one), and it reads the data this change committed. So a burst of changes makes one task,
+    # and the default queue stays short for the triggers behind it.
+    added = _pending_add(account_ids)
+    if added:
+        health_recompute_accounts.delay(added)
+
+
+def _pending_add(account_ids: list[int]) -> list[int]:
+    """Mark the accounts as waiting; returns those that were not (one statement). An account deleted meanwhile is
+    left out. A row older than ``STALE_PENDING`` lost its task (worker killed, broker flushed): it is renewed and
+    returned, so the change at hand enqueues a task again (the nightly recompute covers accounts that never change
+    again)."""
+    now = timezone.now()
+    pending, accounts = HealthPending._meta.db_table, Account._meta.db_table
+    ids = [int(i) for i in account_ids]
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {pending} (account_id, queued_at) SELECT id, %s FROM {accounts} "
+            f"WHERE id IN ({', '.join(['%s'] * len(ids))}) ON CONFLICT (account_id) DO UPDATE "
+            f"SET queued_at = excluded.queued_at WHERE {pending}.queued_at < %s RETURNING account_id",
+            [adapt(now), *ids, adapt(now - STALE_PENDING)],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def health_recompute_pending(*, account_ids: list[int]) -> RecomputeStats:
+    """The event-driven recompute: take the given accounts if they still wait, plus up to ``COALESCE`` other
+    waiting accounts (the oldest first; those whose tasks are queued behind this one then find nothing), and
+    recompute them together. Rows another task is taking are skipped. If the recompute fails the accounts wait
+    again, for the retry."""
+    with transaction.atomic():
+        waiting = HealthPending.objects.select_for_update(skip_locked=True).values_list("account_id", flat=True)
+        taken = list(waiting.filter(account_id__in=account_ids))
+        taken += list(waiting.exclude(account_id__in=account_ids).order_by("queued_at")[:COALESCE])
+        HealthPending.objects.filter(account_id__in=taken).delete()
+    if not taken:
+        return RecomputeStats()
+    try:
+        return health_recompute(account_ids=sorted(taken))
+    except Exception:
+        _pending_add(taken)
+        raise
 
 
 @transaction.atomic

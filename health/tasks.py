@@ -18,8 +18,8 @@ RETRY = {
 
 @shared_task(time_limit=120, soft_time_limit=100, **RETRY)
 def health_recompute_accounts(account_ids: list[int]) -> int:
-    """Event-driven: recompute the accounts ingestion (or an edit) just changed."""
-    return services.health_recompute(account_ids=list(account_ids)).scored
+    """Event-driven: recompute the accounts ingestion (or an edit) just changed, with any others waiting."""
+    return services.health_recompute_pending(account_ids=list(account_ids)).scored
 
 
 @shared_task(base=SingleRunTask, time_limit=1800, soft_time_limit=1700, **RETRY)

@@ -4,8 +4,10 @@ import datetime as dt
 from unittest import mock
 
 import pytest
+from django.db import connection, transaction
 from kombu.exceptions import OperationalError as BrokerError
 
+from accounts.models import Contact
 from events import pipeline
 from events.models import AccountDailyEvent, AccountDailyUser, Event, UsageClaim, UsageMark
 from events.tasks import refresh_usage, usage_sweep
@@ -104,14 +106,17 @@ def test_refresh_is_idempotent_and_recomputes_only_from_the_mark(post_v1, accoun
 def test_marks_arriving_during_a_refresh_get_a_follow_up(account):
     first = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
     UsageMark.objects.create(account=account, since=first, created_at=first)
-    real_refresh = pipeline.rollups_refresh
+    # PostgreSQL refreshes set-based (_refresh_many_pg), other databases one account at a time (rollups_refresh).
+    step = "_refresh_many_pg" if connection.vendor == "postgresql" else "rollups_refresh"
+    real_refresh = getattr(pipeline, step)
 
-    def refresh_and_receive_more(**kwargs):
-        real_refresh(**kwargs)
+    def refresh_and_receive_more(*args, **kwargs):
+        result = real_refresh(*args, **kwargs)
         UsageMark.objects.create(account=account, since=first, created_at=first)  # an ingest commits meanwhile
+        return result
 
     with (
-        mock.patch.object(pipeline, "rollups_refresh", side_effect=refresh_and_receive_more),
+        mock.patch.object(pipeline, step, side_effect=refresh_and_receive_more),
         mock.patch.object(refresh_usage, "apply_async") as apply_async,
     ):
         pipeline.usage_refresh(account_ids=[account.id])
@@ -134,3 +139,61 @@ def test_identify_and_group_do_not_count_as_activity(post_v1, account, django_ca
         post_v1("identify", {"userId": "u9", "traits": {}})
     assert Event.objects.filter(account=account).count() == 2
     assert not AccountDailyUser.objects.exists()
+
+
+def test_one_refresh_takes_on_the_other_waiting_accounts(post_v1, account, django_capture_on_commit_callbacks):
+    # Coalescing: the first task refreshes every marked account; the others' queued tasks then find nothing.
+    other = AccountFactory(external_id="ACME-2")
+    with (
+        mock.patch.object(refresh_usage, "apply_async") as apply_async,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        post_v1("batch", {"batch": [track(mid="a1", user="u1"), track(mid="a2", user="u2")]})
+        post_v1("batch", {"batch": [track(mid="b1", user="u1", group="ACME-2")]})
+    assert apply_async.call_count == 2  # one task per claim, as before
+    with mock.patch.object(pipeline, "notify") as notify:
+        assert refresh_usage(account_ids=[account.id]) == sorted([account.id, other.id])
+    notify.assert_called_once_with(sorted([account.id, other.id]))  # one account_changed for the batch
+    assert AccountDailyUser.objects.filter(account=other).count() == 1
+    assert AccountDailyUser.objects.filter(account=account).count() == 2
+    assert UsageClaim.objects.filter(account=other).exists()  # its task is still queued...
+    assert refresh_usage(account_ids=[other.id]) == []  # ...and finds nothing left to do
+    assert not UsageMark.objects.exists() and not UsageClaim.objects.exists()
+
+
+def test_set_based_refresh_writes_what_the_per_account_refresh_writes(post_v1, django_capture_on_commit_callbacks):
+    accounts = [AccountFactory(external_id=f"ACME-{n}") for n in range(3)]
+    contacts = [ContactFactory(account=a, external_id=f"u-{a.external_id}") for a in accounts]
+    batch = [
+        track(mid=f"m{i}", user=f"u-ACME-{i % 3}" if i % 4 else "", group=f"ACME-{i % 3}", event=f"E{i % 2}",
+              timestamp=f"2026-11-{10 + i % 5:02d}T10:00:00Z")
+        for i in range(30)
+    ]  # fmt: skip
+    for message in batch:
+        if not message["userId"]:
+            message.pop("userId")
+            message["anonymousId"] = "anon"
+    with mock.patch.object(refresh_usage, "apply_async"), django_capture_on_commit_callbacks(execute=True):
+        assert post_v1("batch", {"batch": batch}).status_code == 200
+    ids = [a.id for a in accounts]
+
+    def written():
+        return (
+            sorted(AccountDailyEvent.objects.values_list("account_id", "day", "event", "count")),
+            sorted(AccountDailyUser.objects.values_list("account_id", "day", "user_key", "events")),
+            sorted(Contact.objects.filter(pk__in=[c.pk for c in contacts]).values_list("pk", "last_seen_at")),
+        )
+
+    marks = list(UsageMark.objects.values_list("account_id", "since", "created_at"))
+    pipeline.usage_refresh(account_ids=ids)
+    whole = written()
+    assert len(whole[0]) > 3 and all(seen for _pk, seen in whole[2])
+    AccountDailyEvent.objects.all().delete()
+    AccountDailyUser.objects.all().delete()
+    Contact.objects.update(last_seen_at=None)
+    UsageMark.objects.bulk_create([UsageMark(account_id=a, since=s, created_at=c) for a, s, c in marks])
+    for account_id in ids:
+        with transaction.atomic():
+            since = pipeline._take_marks(account_id)
+            pipeline.rollups_refresh(account_id=account_id, since_day=since.date())
+    assert written() == whole

@@ -181,6 +181,39 @@ def test_health_changed_signal_fires_in_the_worker(risk_trigger, django_capture_
     assert CTA.objects.filter(account=account, source_key=f"trigger:{risk_trigger.pk}").count() == 1
 
 
+def _red_change(account) -> dict:
+    return {"account_id": account.id, "old_band": "yellow", "new_band": "red", "old_score": 50.0, "new_score": 20.0}
+
+
+def test_health_changes_are_evaluated_in_place_not_queued(risk_trigger, django_capture_on_commit_callbacks):
+    # Queued, the evaluation would wait behind every health recompute on the default queue.
+    from triggers.tasks import triggers_evaluate_accounts
+
+    account = AccountFactory()
+    set_health(account, 20, "red")
+    with (
+        mock.patch.object(triggers_evaluate_accounts, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        health_changed_many.send(sender=None, changes=[_red_change(account)])
+    delay.assert_not_called()
+    assert CTA.objects.filter(account=account).count() == 1
+
+
+def test_a_failed_evaluation_in_place_is_queued_for_the_retry(risk_trigger, django_capture_on_commit_callbacks):
+    from triggers import services
+    from triggers.tasks import triggers_evaluate_accounts
+
+    account = AccountFactory()
+    with (
+        mock.patch.object(services, "triggers_evaluate_accounts", side_effect=RuntimeError("database went away")),
+        mock.patch.object(triggers_evaluate_accounts, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        health_changed_many.send(sender=None, changes=[_red_change(account)])
+    delay.assert_called_once_with([account.id], "health")
+
+
 def test_account_changed_signal_evaluates_product_events(make_trigger, django_capture_on_commit_callbacks):
     account = AccountFactory()
     trigger = make_trigger("product_event", {"event": "Cancel Clicked", "min_count": 1, "days": 1})
