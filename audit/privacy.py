@@ -53,11 +53,14 @@ def person_export(*, contact: Contact) -> dict:
             }
             for e in _events(contact).order_by("timestamp").iterator(chunk_size=2000)
         ],
+        # A contact without a product user id has no rollup rows (PostgreSQL refuses a NUL byte as a sentinel).
         "daily_activity": list(
-            AccountDailyUser.objects.filter(account_id=contact.account_id, user_key=contact.external_id or "\0")
+            AccountDailyUser.objects.filter(account_id=contact.account_id, user_key=contact.external_id)
             .order_by("day")
             .values("day", "events")
-        ),
+        )
+        if contact.external_id
+        else [],
         "timeline_mentions": [
             {
                 "id": a.id,

@@ -265,7 +265,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "csp.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "csp.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["csp.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [

@@ -16,8 +16,8 @@ class AccountTeamMemberSerializer(serializers.ModelSerializer):
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    owner_name = serializers.CharField(source="owner.full_name", read_only=True, default=None)
-    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner.full_name", read_only=True, allow_null=True)
+    parent_name = serializers.CharField(source="parent.name", read_only=True, allow_null=True)
 
     class Meta:
         model = Account

@@ -2,6 +2,7 @@
 
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -219,7 +220,8 @@ class ContractViewSet(_AccountChildViewSet):
         contract.refresh_from_db()
         return Response(ContractSerializer(contract).data)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=ContractRevisionSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])  # the whole list, unfiltered
     def revisions(self, request, pk=None):
         """Recorded changes of the contract: who, when, old and new value."""
         contract = self.get_object()

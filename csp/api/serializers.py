@@ -5,7 +5,7 @@ from csp.models import Team, User
 
 class UserSerializer(serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, min_length=8, style={"input_type": "password"})
-    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -18,7 +18,7 @@ class TeamSerializer(serializers.ModelSerializer):
         many=True, queryset=User.objects.all(), write_only=True, required=False
     )
     member_count = serializers.IntegerField(read_only=True)
-    manager_name = serializers.CharField(source="manager.full_name", read_only=True, default=None)
+    manager_name = serializers.CharField(source="manager.full_name", read_only=True, allow_null=True)
 
     class Meta:
         model = Team

@@ -45,7 +45,7 @@ class ScorecardSerializer(serializers.ModelSerializer):
 
 class CurrentHealthSerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
-    scorecard_name = serializers.CharField(source="scorecard.name", read_only=True, default=None)
+    scorecard_name = serializers.CharField(source="scorecard.name", read_only=True, allow_null=True)
     shown_band = serializers.CharField(read_only=True)
     override = serializers.SerializerMethodField()
 

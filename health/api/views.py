@@ -5,8 +5,8 @@ from functools import partial
 
 import django_filters
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -55,6 +55,19 @@ class ScorecardViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         scorecard_delete(scorecard=instance)
 
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer(
+                "RecomputeQueued",
+                {
+                    "status": serializers.CharField(),
+                    "scorecard": serializers.IntegerField(),
+                    "days": serializers.IntegerField(),
+                },
+            )
+        },
+    )
     @action(detail=True, methods=["post"], url_path="recompute-history")
     def recompute_history(self, request, pk=None):
         """Recompute 180 days of snapshots of this scorecard's accounts from stored data (in the worker)."""

@@ -1,5 +1,6 @@
 """/api/v1/imports/: upload (starts the dry run), status and progress, row results, start. Admins only."""
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -38,6 +39,10 @@ class ImportJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )  # fmt: skip
         return Response(ImportJobSerializer(job).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        parameters=[OpenApiParameter("action", str, enum=list(RowAction.values), description="Only these rows.")],
+        responses=ImportRowSerializer(many=True),  # paginated by the view's paginator, like a list
+    )
     @action(detail=True, methods=["get"])
     def rows(self, request, pk=None):
         """The last pass's outcome per row, ``?action=reject`` to see only rejected rows; paginated."""
@@ -57,6 +62,7 @@ class ImportJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ImportRowSerializer(page, many=True).data)
 
+    @extend_schema(request=None, responses={202: ImportJobSerializer})
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
     def start(self, request, pk=None):
         """Run the import as a background task; 202 with the job, then poll it for progress."""

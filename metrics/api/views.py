@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -30,6 +30,16 @@ from metrics.rollups import usage_rollup
 from metrics.selectors import MOVEMENTS, movement_account_ids, revenue_summary
 
 FILTER_PARAMS = ("start", "end", "period", "segment", "team", "owner", "tier")
+# Documented so clients (and the schema fuzz test) know them; values are checked by scope.parse_filters.
+FILTER_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day (with end); else period."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day (with start)."),
+    OpenApiParameter("period", str, description="A named period, e.g. this_quarter (the default), last_month."),
+    OpenApiParameter("segment", int, description="Only the accounts of this segment."),
+    OpenApiParameter("team", int, description="Only the accounts of this team (403 outside your scope)."),
+    OpenApiParameter("owner", int, description="Only the accounts this user owns (403 outside your scope)."),
+    OpenApiParameter("tier", str, description="Only the accounts of this tier."),
+]
 
 
 def parse(request) -> scope.DashboardFilters:
@@ -61,7 +71,7 @@ class RevenueView(APIView):
     """GET /api/v1/metrics/revenue/: every glossary revenue figure of the period for the filtered scope, with
     a drill-down link per movement (``accounts``)."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)  # figures computed per request, documented in docs/metrics.md
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=FILTER_PARAMETERS)  # figures: docs/metrics.md
     @method_decorator(reads_from_replica)
     def get(self, request):
         flt = parse(request)
@@ -83,7 +93,15 @@ class RevenueAccountsView(APIView):
     """GET /api/v1/metrics/revenue/accounts/?movement=new|reactivation|expansion|contraction|churned: the accounts
     behind one movement of the period, with their MRR on its first and last day (paginated)."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)  # figures computed per request, documented in docs/metrics.md
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,  # figures computed per request, documented in docs/metrics.md
+        parameters=[
+            OpenApiParameter("movement", str, required=True, enum=list(MOVEMENTS)),
+            *FILTER_PARAMETERS,
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+    )
     @method_decorator(reads_from_replica)
     def get(self, request):
         movement = request.query_params.get("movement", "")
@@ -117,7 +135,7 @@ class UsageView(APIView):
     """GET /api/v1/metrics/usage/: usage (DAU, MAU, stickiness, adoption, license utilization, PES), support
     (resolution rate, response time) and onboarding (TTO, TTFV) rolled up to the filtered scope."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)  # figures computed per request, documented in docs/metrics.md
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=FILTER_PARAMETERS)  # figures: docs/metrics.md
     @method_decorator(reads_from_replica)
     def get(self, request):
         flt = parse(request)

@@ -1,7 +1,7 @@
 """Notifications endpoints: the caller's own, any role."""
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -22,7 +22,10 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.notification_list(user=self.request.user)
 
-    @extend_schema(request=MarkReadSerializer, responses=None)
+    @extend_schema(
+        request=MarkReadSerializer,
+        responses=inline_serializer("MarkReadResult", {"marked": serializers.IntegerField()}),
+    )
     @action(detail=False, methods=["post"], url_path="mark-read")
     def mark_read(self, request):
         body = MarkReadSerializer(data=request.data)
@@ -30,6 +33,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         count = services.notifications_mark_read(user=request.user, ids=body.validated_data.get("ids"))
         return Response({"marked": count})
 
+    @extend_schema(responses=inline_serializer("UnreadCount", {"unread": serializers.IntegerField()}))
     @action(detail=False, methods=["get"], url_path="unread-count")
     def unread_count(self, request):
         return Response({"unread": selectors.unread_count(user=request.user)})

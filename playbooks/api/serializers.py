@@ -5,7 +5,7 @@ from playbooks.models import CTA, CTAComment, CTAOutcome, CTAReason, CTATask, Pl
 
 
 class CTATaskSerializer(serializers.ModelSerializer):
-    assignee_name = serializers.CharField(source="assignee.full_name", read_only=True, default=None)
+    assignee_name = serializers.CharField(source="assignee.full_name", read_only=True, allow_null=True)
     done = serializers.BooleanField(source="is_done", read_only=True)
 
     class Meta:
@@ -18,7 +18,7 @@ class CTATaskSerializer(serializers.ModelSerializer):
 
 
 class CTACommentSerializer(serializers.ModelSerializer):
-    author_name = serializers.CharField(source="author.full_name", read_only=True, default=None)
+    author_name = serializers.CharField(source="author.full_name", read_only=True, allow_null=True)
 
     class Meta:
         model = CTAComment
@@ -28,8 +28,8 @@ class CTACommentSerializer(serializers.ModelSerializer):
 
 class CTASerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
-    owner_name = serializers.CharField(source="owner.full_name", read_only=True, default=None)
-    reason_name = serializers.CharField(source="reason.name", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner.full_name", read_only=True, allow_null=True)
+    reason_name = serializers.CharField(source="reason.name", read_only=True, allow_null=True)
     tasks = CTATaskSerializer(many=True, read_only=True)
     type = serializers.CharField(source="cta_type", read_only=True)
 

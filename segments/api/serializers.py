@@ -31,5 +31,5 @@ class MemberSerializer(serializers.Serializer):
     name = serializers.CharField()
     tier = serializers.CharField()
     owner = serializers.IntegerField(source="owner_id", allow_null=True)
-    owner_name = serializers.CharField(source="owner.full_name", default=None)
+    owner_name = serializers.CharField(source="owner.full_name", allow_null=True)
     arr = serializers.DecimalField(max_digits=14, decimal_places=2)

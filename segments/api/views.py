@@ -1,7 +1,7 @@
 """Segments endpoints: CRUD (admins write, every role reads), members, draft-rules preview and the field whitelist."""
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -40,7 +40,12 @@ class SegmentViewSet(viewsets.ModelViewSet):
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(MemberSerializer(page, many=True).data)
 
-    @extend_schema(request=RulesSerializer, responses=None)
+    @extend_schema(
+        request=RulesSerializer,
+        responses=inline_serializer(
+            "SegmentPreview", {"count": serializers.IntegerField(), "accounts": MemberSerializer(many=True)}
+        ),
+    )
     @action(detail=False, methods=["post"])
     def preview(self, request):
         """Count and first 20 members of draft rules; nothing is saved. 400 names a field outside the whitelist."""
@@ -49,6 +54,7 @@ class SegmentViewSet(viewsets.ModelViewSet):
         preview = selectors.rules_preview(body.validated_data["rules"])
         return Response({"count": preview["count"], "accounts": MemberSerializer(preview["accounts"], many=True).data})
 
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
     @action(detail=False, methods=["get"])
     def fields(self, request):
         """The whitelist: fields, their operators and choices."""

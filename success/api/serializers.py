@@ -27,7 +27,7 @@ class MilestoneSerializer(serializers.ModelSerializer):
 
 
 class PlanTaskSerializer(serializers.ModelSerializer):
-    owner_name = serializers.CharField(source="owner.full_name", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner.full_name", read_only=True, allow_null=True)
 
     class Meta:
         model = PlanTask

@@ -67,6 +67,16 @@ def test_export_returns_the_persons_data_and_is_audited(api_as, person):
     assert entry.actor.role == "admin" and entry.additional_data["privacy"] == "export"
 
 
+def test_export_of_a_contact_without_a_product_user_id(api_as, admin_user):
+    """Found by the schema fuzz run: the rollup lookup used a NUL byte as "no user id", which PostgreSQL refuses
+    (500); such a contact simply has no product activity."""
+    contact = ContactFactory(account=AccountFactory(owner=admin_user), external_id="")
+    AccountDailyUser.objects.create(account=contact.account, day=dt.date(2026, 1, 5), user_key="", events=1)
+    response = api_as("admin").get(f"/api/v1/privacy/contacts/{contact.pk}/export/")
+    assert response.status_code == 200
+    assert response.json()["daily_activity"] == [] and response.json()["events"] == []
+
+
 def test_erase_removes_the_person_and_records_it(api_as, person):
     pk, account_id = person.pk, person.account_id
     response = api_as("admin").post(f"/api/v1/privacy/contacts/{pk}/erase/")

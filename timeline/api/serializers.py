@@ -6,7 +6,7 @@ from timeline.models import Activity, Sentiment, TimelineEntry
 
 
 class ActivitySerializer(serializers.ModelSerializer):
-    author_name = serializers.CharField(source="author.full_name", read_only=True, default=None)
+    author_name = serializers.CharField(source="author.full_name", read_only=True, allow_null=True)
     attendee_contacts = serializers.PrimaryKeyRelatedField(many=True, queryset=Contact.objects.all(), required=False)
     attendee_users = serializers.PrimaryKeyRelatedField(many=True, queryset=User.objects.all(), required=False)
     sentiment = serializers.ChoiceField(
@@ -25,7 +25,7 @@ class ActivitySerializer(serializers.ModelSerializer):
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
-    actor_name = serializers.CharField(source="actor.full_name", read_only=True, default=None)
+    actor_name = serializers.CharField(source="actor.full_name", read_only=True, allow_null=True)
     activity = ActivitySerializer(read_only=True)
 
     class Meta:

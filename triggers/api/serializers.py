@@ -4,7 +4,7 @@ from triggers.models import Trigger, TriggerActionLog, TriggerExecution
 
 
 class TriggerSerializer(serializers.ModelSerializer):
-    fired_30d = serializers.IntegerField(read_only=True, default=None)
+    fired_30d = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Trigger

@@ -1,7 +1,7 @@
 """Triggers endpoints (admins only): CRUD, dry run, activate/pause, execution log."""
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -37,7 +37,26 @@ class TriggerViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.trigger_delete(trigger=instance)
 
-    @extend_schema(request=None, responses=None)
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "TriggerDryRun",
+            {
+                "fire": CandidateSerializer(many=True),
+                "skipped": inline_serializer(
+                    "TriggerSkipped",
+                    {
+                        "account": serializers.IntegerField(),
+                        "account_name": serializers.CharField(),
+                        "reason": serializers.CharField(),
+                        "why": serializers.CharField(),
+                    },
+                    many=True,
+                ),
+                "note": serializers.CharField(allow_blank=True, allow_null=True),
+            },
+        ),
+    )
     @action(detail=True, methods=["get"], url_path="dry-run")
     def dry_run(self, request, pk=None):
         """Who would fire now, and who is held back by dedupe or cool-down; no side effects."""
