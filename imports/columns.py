@@ -133,6 +133,13 @@ def parse_bool(field: str, value: str) -> bool:
 
 
 def parse_date(field: str, value: str) -> dt.date:
+    value = value.strip()
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        # YYYY-MM-DD, by far the most common: fromisoformat is 20x faster than strptime.
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass  # e.g. 2025-02-30: strptime below refuses it with the usual message
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(value.strip(), fmt).date()
