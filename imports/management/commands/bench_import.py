@@ -233,7 +233,9 @@ class Command(BaseCommand):
                 profiler.disable()
                 took = time.perf_counter() - start
             self.stdout.write(f"== {label}: {took:.2f} s in process, {len(queries)} queries; {load_average()}")
-            pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(45)
+            stats = pstats.Stats(profiler, stream=sys.stdout)
+            stats.sort_stats("cumulative").print_stats(45)
+            stats.sort_stats("tottime").print_stats(15)
 
     @staticmethod
     def no_enqueue():
