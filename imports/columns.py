@@ -116,6 +116,9 @@ DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"
 
 
 def parse_choice(table: str, field: str, value: str) -> str:
+    found = CHOICES[table].get(value.lower())  # the common case ("smb", "Enterprise") without a regex
+    if found is not None:
+        return found
     try:
         return CHOICES[table][normalise(value)]
     except KeyError:
@@ -133,6 +136,13 @@ def parse_bool(field: str, value: str) -> bool:
 
 
 def parse_date(field: str, value: str) -> dt.date:
+    value = value.strip()
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        # YYYY-MM-DD, by far the most common: fromisoformat is 20x faster than strptime.
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass  # e.g. 2025-02-30: strptime below refuses it with the usual message
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(value.strip(), fmt).date()
@@ -153,7 +163,7 @@ def parse_decimal(field: str, value: str) -> Decimal:
 
 
 def parse_int(field: str, value: str) -> int:
-    cleaned = re.sub(r"[\s,]", "", value)
+    cleaned = value if value.isascii() and value.isdigit() else re.sub(r"[\s,]", "", value)
     if not cleaned.isdigit():
         raise CellError(f"{field}: {value!r} is not a whole number")
     number = int(cleaned)

@@ -1,6 +1,7 @@
 """The import engine: reads a job's CSV in chunks, decides create / update / reject per row, and (when
-applying) writes each chunk with bulk_create / bulk_update. A chunk costs a fixed handful of queries
-(existing rows by key, referenced accounts), never one per row.
+applying) writes each chunk set-based (``imports/bulk.py``: COPY for new rows, one UPDATE … FROM VALUES for
+changed rows, one audit log entry per written object). A chunk costs a fixed handful of queries (existing rows
+by key, referenced accounts), never one per row.
 
 Per-row validation is the models' own field validation (``clean_fields``: lengths, choices, validators)
 plus the cross-field rules the account services enforce (contract end after start, one primary contact,
@@ -21,7 +22,7 @@ from accounts.models import Account, Contact, Contract
 from accounts.services import _contract_arr, account_refresh_financials
 from csp.models import Role, User
 from imports import columns as c
-from imports.bulk import bulk_update_values
+from imports.bulk import audit_rows, bulk_update_values, insert_rows
 from imports.models import RowAction
 from timeline.models import EntryKind, TimelineEntry
 
@@ -48,6 +49,12 @@ class Context:
     touched_accounts: set[int] = field(default_factory=set)
     results: list[list[Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: {a: 0 for a in RowAction.values})
+    # Model fields a row is validated on: the ones the file writes (the others keep valid values or defaults).
+    exclude: list[str] = field(default_factory=list)
+    # Who the audit entries name, and the job they point to.
+    actor_id: int | None = None
+    actor_email: str = ""
+    job_id: int | None = None
 
 
 def read_rows(content: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
@@ -70,7 +77,7 @@ def _values(cells: list[str], fields: dict[str, int]) -> dict[str, str]:
 
 def _validate(obj: Model, exclude: list[str]) -> None:
     try:
-        obj.clean_fields(exclude=exclude)
+        obj.clean_fields(exclude=exclude)  # exclude: ctx.exclude, the fields the file does not write
         if isinstance(obj, Contract):
             obj.clean()
     except ValidationError as exc:
@@ -144,11 +151,11 @@ def _plan_accounts(chunk: list[tuple[int, dict[str, str]]], ctx: Context):
             if obj is None:
                 if not values.get("name"):
                     raise RowError("name: required for a new account")
-                obj, action = Account(external_id=key, **values), RowAction.CREATE
+                obj, action = _new(Account, external_id=key, **values), RowAction.CREATE
             else:
                 changed = _assign(obj, values)
                 action = RowAction.UPDATE
-            _validate(obj, exclude=["owner", "parent", "custom_fields"])
+            _validate(obj, exclude=ctx.exclude)
         except (RowError, c.CellError) as exc:
             yield line, RowAction.REJECT, key, str(exc), None
             continue
@@ -164,11 +171,14 @@ def _apply_parents(ctx: Context) -> None:
         ids = dict(
             Account.objects.filter(external_id__in={k for pair in pairs for k in pair}).values_list("external_id", "id")
         )
-        children = list(Account.objects.filter(external_id__in=[k for k, _ in pairs]).only("id", "external_id"))
-        parent_of = dict(pairs)
+        children = Account.objects.filter(external_id__in=[k for k, _ in pairs]).only("id", "external_id", "parent_id")
+        parent_of, changed = dict(pairs), []
         for child in children:
-            child.parent_id = ids.get(parent_of[child.external_id])
-        bulk_update_values(Account, children, ["parent"])
+            old, child.parent_id = child.parent_id, ids.get(parent_of[child.external_id])
+            if old != child.parent_id:
+                changed.append((child, {"parent": (old, child.parent_id)}))
+        bulk_update_values(Account, [child for child, _ in changed], ["parent"])
+        _audit(ctx, Account, [(child, False, diff) for child, diff in changed])
 
 
 # --- contacts ---------------------------------------------------------------------------------------------
@@ -225,11 +235,11 @@ def _plan_contacts(chunk: list[tuple[int, dict[str, str]]], ctx: Context):
             if obj is None:
                 if not name:
                     raise RowError("name: required for a new contact (name, or first and last name)")
-                obj, action = Contact(account_id=account_id, **values), RowAction.CREATE
+                obj, action = _new(Contact, account_id=account_id, **values), RowAction.CREATE
             else:
                 changed = _assign(obj, values)
                 action = RowAction.UPDATE
-            _validate(obj, exclude=["account"])
+            _validate(obj, exclude=ctx.exclude)
         except (RowError, c.CellError) as exc:
             yield line, RowAction.REJECT, key, str(exc), None
             continue
@@ -275,28 +285,46 @@ def _plan_contracts(chunk: list[tuple[int, dict[str, str]]], ctx: Context):
                 missing = [f for f in ("start_date", "end_date", "recurring_amount") if f not in values]
                 if missing:
                     raise RowError(f"{', '.join(missing)}: required for a new contract")
-                obj, action = Contract(account_id=account_id, external_id=key, **values), RowAction.CREATE
+                obj, action = _new(Contract, account_id=account_id, external_id=key, **values), RowAction.CREATE
             else:
                 if obj.account_id != account_id:
                     raise RowError(f"account_external_id: contract {key} belongs to another account")
                 changed = _assign(obj, values)
                 action = RowAction.UPDATE
-            _validate(obj, exclude=["account"])
-            obj.arr = _contract_arr(obj)
+            _validate(obj, exclude=ctx.exclude)
+            arr = _contract_arr(obj)
+            if obj.pk is None or arr != obj.arr:
+                obj._import_diff["arr"] = (None if obj.pk is None else obj.arr, arr)
+            obj.arr = arr
         except (RowError, c.CellError) as exc:
             yield line, RowAction.REJECT, key, str(exc), None
             continue
         yield _outcome(line, action, key, obj, changed)
 
 
+def _audit_name(attname: str) -> str:
+    # The audit log names a foreign key by its field ("owner"), not its column ("owner_id").
+    return attname.removesuffix("_id") if attname in ("owner_id", "account_id", "parent_id") else attname
+
+
+def _new(model: type[Model], **values: Any) -> Model:
+    """A new object; ``_import_diff`` is what its audit entry records (every value the row set)."""
+    obj = model(**values)
+    obj._import_diff = {_audit_name(f): (None, v) for f, v in values.items()}
+    return obj
+
+
 def _assign(obj: Model, values: dict[str, Any]) -> bool:
-    """Set the row's values on an existing object; False when nothing differs (the row needs no write)."""
-    changed = False
+    """Set the row's values on an existing object; False when nothing differs (the row needs no write).
+    ``_import_diff`` keeps {field: (old, new)} of what changed, for the audit entry."""
+    diff = {}
     for f, v in values.items():
-        if getattr(obj, f) != v:
+        old = getattr(obj, f)
+        if old != v:
             setattr(obj, f, v)
-            changed = True
-    return changed
+            diff[_audit_name(f)] = (old, v)
+    obj._import_diff = diff
+    return bool(diff)
 
 
 def _outcome(line: int, action: str, key: str, obj: Model, changed: bool) -> tuple:
@@ -328,9 +356,12 @@ def _write_chunk(ctx: Context, creates: list[Model], updates: list[Model]) -> No
         # The partial unique index allows one primary per account: clear the old ones first.
         primaries = [o for o in creates + updates if o.is_primary]
         if primaries:
-            Contact.objects.filter(account_id__in={o.account_id for o in primaries}, is_primary=True).exclude(
+            demoted = Contact.objects.filter(account_id__in={o.account_id for o in primaries}, is_primary=True).exclude(
                 pk__in=[o.pk for o in primaries if o.pk]
-            ).update(is_primary=False)
+            )
+            former = list(demoted.only("id", "name", "account_id"))
+            demoted.update(is_primary=False)
+            _audit(ctx, Contact, [(o, False, {"is_primary": (True, False)}) for o in former])
         if "external_id" in ctx.fields:
             update_fields.append("external_id")
     if ctx.kind == "contracts":
@@ -339,14 +370,15 @@ def _write_chunk(ctx: Context, creates: list[Model], updates: list[Model]) -> No
         obj.updated_at = now
     if updates and update_fields:
         bulk_update_values(model, updates, [*update_fields, "updated_at"])
-    if creates:
-        model.objects.bulk_create(creates, batch_size=1000)
+    insert_rows(model, creates)
+    _audit(ctx, model, [(o, True, o._import_diff) for o in creates] + [(o, False, o._import_diff) for o in updates])
     if ctx.kind == "contracts":
         created = {id(o) for o in creates}
         touched = {o.account_id for o in creates + updates}
         ctx.touched_accounts |= touched
         account_refresh_financials(account_ids=touched)
-        TimelineEntry.objects.bulk_create(
+        insert_rows(
+            TimelineEntry,
             [
                 TimelineEntry(
                     account_id=o.account_id, kind=EntryKind.CONTRACT, occurred_at=now, source_type="contract",
@@ -356,15 +388,36 @@ def _write_chunk(ctx: Context, creates: list[Model], updates: list[Model]) -> No
                 )
                 for o in creates + updates
             ],
-            batch_size=1000,
         )  # fmt: skip
 
 
-def run(*, kind: str, content: str, apply: bool, on_chunk: Callable[[Context, int], None] | None = None) -> Context:
-    """Plan (and with ``apply`` write) every row of the CSV; ``on_chunk(ctx, rows_done)`` after each chunk."""
+def _audit(ctx: Context, model: type[Model], changes: list) -> None:
+    audit_rows(model, changes, actor_id=ctx.actor_id, actor_email=ctx.actor_email, job_id=ctx.job_id)
+
+
+# Never validated by clean_fields here: foreign keys would cost a query per row (the planners check them with
+# one query per chunk), custom fields are not imported.
+UNVALIDATED = {"owner", "parent", "account", "custom_fields"}
+
+
+def run(
+    *,
+    kind: str,
+    content: str,
+    apply: bool,
+    on_chunk: Callable[[Context, int], None] | None = None,
+    actor: User | None = None,
+    job_id: int | None = None,
+) -> Context:
+    """Plan (and with ``apply`` write) every row of the CSV; ``on_chunk(ctx, rows_done)`` after each chunk.
+    Audit entries name ``actor`` and ``job_id``."""
     header, rows = read_rows(content)
     fields, _ignored = c.match_headers(kind, header)
-    ctx = Context(kind=kind, fields=fields, apply=apply)
+    ctx = Context(kind=kind, fields=fields, apply=apply, job_id=job_id)
+    if actor is not None:
+        ctx.actor_id, ctx.actor_email = actor.pk, actor.email
+    written = {WRITES.get(f, f) for f in fields} | {"external_id"}
+    ctx.exclude = [f.name for f in MODELS[kind]._meta.fields if f.name not in written or f.name in UNVALIDATED]
     ctx.owners = {
         e.lower(): (i, r) for e, i, r in User.objects.filter(is_active=True).values_list("email", "id", "role")
     }

@@ -130,16 +130,18 @@ def import_apply(*, job_id: int) -> None:
     )
     if not claimed:
         return
-    job = ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    # The audit entries of every written row name the admin who uploaded the file and the job.
+    who = {"actor": job.created_by, "job_id": job_id}
     if not job.all_or_nothing:
-        ctx = engine.run(kind=job.kind, content=job.content, apply=True, on_chunk=_progress(job_id))
+        ctx = engine.run(kind=job.kind, content=job.content, apply=True, on_chunk=_progress(job_id), **who)
         _finish(job_id, ctx, ImportStatus.DONE)
         return
     # All or nothing: progress rows written inside the transaction would roll back with it, so the bar
     # moves at commit; the dry run before it has already shown the row-by-row outcome.
     try:
         with transaction.atomic():
-            ctx = engine.run(kind=job.kind, content=job.content, apply=True)
+            ctx = engine.run(kind=job.kind, content=job.content, apply=True, **who)
             if ctx.counts[RowAction.REJECT]:
                 raise _Rollback
     except _Rollback:

@@ -1,13 +1,16 @@
-"""The set-based bulk UPDATE writes every column type the imports use, NULLs included."""
+"""The set-based bulk writes: UPDATE of every column type the imports use (NULLs included), COPY inserts, and
+the audit entries they leave."""
 
 import datetime as dt
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Account, Contract
-from imports.bulk import bulk_update_values
+from imports.bulk import audit_rows, bulk_update_values, insert_rows
 from tests.factories import AccountFactory, ContractFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,3 +39,36 @@ def test_bulk_update_values_types_and_nulls():
         (Decimal("1234.50"), dt.date(2030, 1, 31), True, "O'Brien & Co")
     }
     bulk_update_values(Contract, [], ["name"])  # nothing to do
+
+
+def test_insert_rows_sets_ids_defaults_and_json(django_assert_num_queries):
+    owner = UserFactory()
+    accounts = [Account(name=f"New {i}", external_id=f"N-{i}", owner=owner, custom_fields={"k": i}) for i in range(3)]
+    # PostgreSQL: the ids (one query) then one COPY; SQLite: bulk_create (one INSERT).
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 1):
+        insert_rows(Account, accounts)
+    assert all(a.pk and not a._state.adding for a in accounts)
+    stored = {a.pk: a for a in Account.objects.all()}
+    assert set(stored) == {a.pk for a in accounts}
+    first = stored[accounts[0].pk]
+    assert (first.name, first.owner_id, first.custom_fields, first.tier) == ("New 0", owner.pk, {"k": 0}, "smb")
+    assert first.created_at and first.updated_at  # auto_now(_add) filled as an INSERT would
+    insert_rows(Account, [])  # nothing to do
+
+
+def test_audit_rows_writes_one_auditlog_entry_per_object():
+    actor = UserFactory()
+    account = AccountFactory(name="Acme")
+    LogEntry.objects.all().delete()
+    audit_rows(
+        Account, [(account, False, {"name": ("Old", "Acme"), "owner": (None, actor.pk)})], actor_id=actor.pk,
+        actor_email=actor.email, job_id=7,
+    )  # fmt: skip
+    entry = LogEntry.objects.get()
+    assert (entry.action, entry.object_pk, entry.object_id, entry.object_repr) == (
+        LogEntry.Action.UPDATE, str(account.pk), account.pk, str(account)
+    )  # fmt: skip
+    assert entry.changes_dict == {"name": ["Old", "Acme"], "owner": ["None", str(actor.pk)]}
+    assert (entry.actor, entry.additional_data) == (actor, {"import_job": 7})
+    assert list(LogEntry.objects.get_for_object(account)) == [entry]  # the object's history shows it
+    audit_rows(Account, [], actor_id=None)  # nothing to do

@@ -4,7 +4,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account, Contact, Contract
 from imports import services
@@ -227,3 +231,75 @@ def test_start_only_when_dry_run_is_done(users):
     services.import_dry_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == "done" and job.results == []
+
+
+def test_import_leaves_an_audit_entry_per_written_row(users, django_capture_on_commit_callbacks):
+    kept = AccountFactory(external_id="U-1", name="Same", industry="Retail")
+    changed = AccountFactory(external_id="U-2", name="Before", industry="Retail")
+    text = csv_text(
+        ["external_id", "name", "industry", "Account Owner"],
+        [["U-1", "Same", "Retail", ""], ["U-2", "After", "Retail", "csm@example.com"], ["U-3", "New Co", "", ""],
+         ["U-4", "", "", ""]],
+    )  # fmt: skip
+    LogEntry.objects.all().delete()
+    job = _job(users, text, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+    assert not LogEntry.objects.exists()  # the dry run writes nothing
+    job = _start(job, django_capture_on_commit_callbacks)
+    assert [r[1:] for r in job.results] == [
+        ["update", "U-1", "unchanged"], ["update", "U-2", ""], ["create", "U-3", ""],
+        ["reject", "U-4", "name: required for a new account"],
+    ]  # fmt: skip
+    entries = {e.object_id: e for e in LogEntry.objects.all()}
+    created = Account.objects.get(external_id="U-3")
+    assert set(entries) == {changed.pk, created.pk}  # unchanged and rejected rows leave none
+    assert entries[changed.pk].action == LogEntry.Action.UPDATE
+    owners = [str(changed.owner_id), str(users["csm"].pk)]
+    assert entries[changed.pk].changes_dict == {"name": ["Before", "After"], "owner": owners}
+    assert entries[created.pk].action == LogEntry.Action.CREATE
+    assert entries[created.pk].changes_dict == {"external_id": ["None", "U-3"], "name": ["None", "New Co"]}
+    for entry in entries.values():
+        assert (entry.actor, entry.additional_data) == (users["admin"], {"import_job": job.pk})
+    assert kept.pk not in entries
+
+
+def test_all_or_nothing_rollback_leaves_no_audit_entry(users, django_capture_on_commit_callbacks):
+    LogEntry.objects.all().delete()
+    job = _job(
+        users, ACCOUNTS, all_or_nothing=True, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    )
+    assert _start(job, django_capture_on_commit_callbacks).status == "failed"
+    assert not LogEntry.objects.exists()
+
+
+def test_contract_audit_and_timeline_point_at_the_new_rows(users, django_capture_on_commit_callbacks):
+    acme = AccountFactory(external_id="A-1")
+    text = csv_text(
+        ["Contract ID", "Account ID", "Start Date", "End Date", "Amount", "Billing Frequency"],
+        [["K-1", "A-1", "2026-01-01", "2026-12-31", "100", "monthly"],
+         ["K-2", "A-1", "2026-02-30", "2026-12-31", "100", ""]],
+    )  # fmt: skip
+    LogEntry.objects.all().delete()
+    job = _job(users, text, kind="contracts", django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+    assert job.results[1][3] == "start_date: '2026-02-30' is not a date (use YYYY-MM-DD)"
+    _start(job, django_capture_on_commit_callbacks)
+    contract = Contract.objects.get(external_id="K-1")
+    entry = LogEntry.objects.get(object_id=contract.pk)
+    assert entry.changes_dict["arr"] == ["None", "1200.00"] and entry.changes_dict["account"] == ["None", str(acme.pk)]
+    assert TimelineEntry.objects.get(source_id=str(contract.pk)).account == acme
+
+
+# start: savepoint, job locked, job saved, release; apply: claim the job, job + creator, active users (owners),
+# existing accounts by key, [ids from the sequence + COPY on PostgreSQL | one INSERT on SQLite], content type,
+# audit entries (COPY | INSERT), progress, finish; then the test's re-read of the job. Whatever the row count.
+EXPECTED_QUERIES = {"postgresql": 15, "sqlite": 14}
+
+
+@pytest.mark.parametrize("rows", [10, 40])  # SQLite splits an INSERT at 999 parameters (~45 accounts)
+def test_import_query_count_does_not_grow_with_rows(users, django_capture_on_commit_callbacks, rows):
+    text = csv_text(["external_id", "name"], [[f"Q-{i}", f"Q {i}"] for i in range(rows)])
+    job = _job(users, text, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+    ContentType.objects.clear_cache()  # the audit entries look their content type up once (then it is cached)
+    with CaptureQueriesContext(connection) as queries:
+        _start(job, django_capture_on_commit_callbacks)
+    assert Account.objects.count() == rows
+    assert len(queries) == EXPECTED_QUERIES[connection.vendor]
