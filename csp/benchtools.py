@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.db import connection
 
 from csp.serving import wait_until_healthy
 
@@ -102,6 +104,21 @@ def backend_cpu_since(before: dict[str, dict[int, float]]) -> dict[str, float]:
     whole; those closed meanwhile are missed, so read this before stopping the servers)."""
     after = backend_cpu(before)
     return {name: sum(cpu - before[name].get(pid, 0.0) for pid, cpu in pids.items()) for name, pids in after.items()}
+
+
+def scratch_database(suffix: str) -> tuple[str, str]:
+    """Name and URL of a benchmark's own database beside DATABASE_URL's (``<name>_<suffix>``), so a benchmark
+    never writes into the database people work in."""
+    name = f"{settings.DATABASES['default']['NAME']}_{suffix}"
+    return name, urlunsplit(urlsplit(os.environ.get("DATABASE_URL", ""))._replace(path=f"/{name}"))
+
+
+def admin_sql(*statements: str) -> None:
+    """CREATE/DROP DATABASE and the like, outside a transaction on the maintenance database (as Django's test
+    setup runs them)."""
+    with connection._nodb_cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
 
 
 def server_env(**extra: str) -> dict[str, str]:

@@ -27,7 +27,6 @@ import secrets
 import statistics
 import subprocess
 import sys
-from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -80,11 +79,9 @@ class Command(BaseCommand):
     # --- outer: a scratch database, migrated, then the measurement in a child process using it -----------------
 
     def _outer(self, opts):
-        parts = urlsplit(os.environ.get("DATABASE_URL", ""))
-        name = f"{settings.DATABASES['default']['NAME']}_api_bench"
-        scratch = urlunsplit(parts._replace(path=f"/{name}"))
+        name, scratch = benchtools.scratch_database("api_bench")
         template = f' TEMPLATE "{opts["template"]}"' if opts["template"] else ""
-        self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"{template}')
+        benchtools.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"{template}')
         # One SECRET_KEY for this process's sessions and the server that checks them.
         env = {**os.environ, "DATABASE_URL": scratch, INNER: "1", "DEBUG": "false", "LOG_LEVEL": "WARNING"}
         env.setdefault("SECRET_KEY", secrets.token_urlsafe(40))
@@ -120,15 +117,9 @@ class Command(BaseCommand):
             child.wait()
         finally:
             if not opts["keep"]:
-                self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                benchtools.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if child.returncode:
             raise CommandError(f"the benchmark failed (exit {child.returncode})")
-
-    def _admin_sql(self, *statements):
-        # CREATE/DROP DATABASE run outside a transaction on the maintenance database, as Django's test setup does.
-        with connection._nodb_cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
 
     # --- inner: seed, serve, load, report --------------------------------------------------------------------
 

@@ -29,12 +29,12 @@ import subprocess
 import sys
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from csp import benchtools
 from csp.benchtools import load_average, server_env, start_gunicorn, start_worker, stop
 
 INNER = "CSP_IMPORT_BENCH_INNER"
@@ -137,10 +137,8 @@ class Command(BaseCommand):
     # --- outer: a scratch database, migrated, then the measurement in a child process using it -----------------
 
     def _outer(self, opts):
-        parts = urlsplit(os.environ.get("DATABASE_URL", ""))
-        name = f"{settings.DATABASES['default']['NAME']}_import_bench"
-        scratch = urlunsplit(parts._replace(path=f"/{name}"))
-        self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+        name, scratch = benchtools.scratch_database("import_bench")
+        benchtools.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
         env = {**os.environ, "DATABASE_URL": scratch, INNER: "1", "DEBUG": "false", "LOG_LEVEL": "WARNING"}
         env.setdefault("SECRET_KEY", secrets.token_urlsafe(40))
         try:
@@ -155,15 +153,9 @@ class Command(BaseCommand):
             code = subprocess.run(argv, env=env, cwd=settings.BASE_DIR).returncode
         finally:
             if not opts["keep"]:
-                self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                benchtools.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if code:
             raise CommandError(f"the benchmark failed (exit {code})")
-
-    def _admin_sql(self, *statements):
-        # CREATE/DROP DATABASE run outside a transaction on the server's maintenance database.
-        with connection._nodb_cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
 
     # --- inner: users, worker, web server, then every file ------------------------------------------------------
 

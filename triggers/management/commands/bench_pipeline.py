@@ -30,7 +30,6 @@ import subprocess
 import sys
 import threading
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 from django.conf import settings
@@ -38,6 +37,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from csp import benchtools
 from csp.benchtools import (
     PROXY_HEADERS,
     backend_cpu,
@@ -89,15 +89,13 @@ class Command(BaseCommand):
     # --- outer: a scratch database, migrated, then the measurement in a child process using it -----------------
 
     def _outer(self, opts):
-        parts = urlsplit(os.environ.get("DATABASE_URL", ""))
-        name = f"{settings.DATABASES['default']['NAME']}_pipeline_bench"
-        scratch = urlunsplit(parts._replace(path=f"/{name}"))
+        name, scratch = benchtools.scratch_database("pipeline_bench")
         with connection._nodb_cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
             exists = cursor.fetchone() is not None
         reuse = opts["reuse"] and exists
         if not reuse:
-            self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+            benchtools.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
         env = {**server_env(DATABASE_URL=scratch), INNER: "1"}
         code = 1
         try:
@@ -109,7 +107,7 @@ class Command(BaseCommand):
             code = subprocess.run(argv, env=env, cwd=settings.BASE_DIR).returncode
         finally:
             if not opts["keep"]:
-                self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                benchtools.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if code:
             raise CommandError(f"the benchmark failed (exit {code})")
 
@@ -117,13 +115,6 @@ class Command(BaseCommand):
         names = ["accounts", "rate", "population", "history_users", "background_rate", "background_batch",
                  "concurrency"]  # fmt: skip
         return [arg for n in names for arg in (f"--{n.replace('_', '-')}", str(opts[n]))]
-
-    def _admin_sql(self, *statements):
-        # CREATE/DROP DATABASE run outside a transaction on the server's maintenance database (as Django's test
-        # database creation does), so the configured database need not exist.
-        with connection._nodb_cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
 
     # --- inner: seed, start the servers, background load, sample, report ----------------------------------------
 
