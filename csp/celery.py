@@ -7,7 +7,7 @@ from functools import cache
 
 from celery import Celery, Task
 from celery.schedules import crontab
-from celery.signals import worker_init
+from celery.signals import task_postrun, task_prerun, worker_init
 from kombu.transport import TRANSPORT_ALIASES
 
 # The embedded broker of `make run` (csp/embedded_broker.py): kombu's filesystem transport, with atomic writes.
@@ -99,6 +99,19 @@ def check_visibility_timeout(celery_app: Celery = app) -> None:
 def _check_on_worker_start(sender, **kwargs) -> None:
     # SystemExit, not an Exception: Celery logs and ignores exceptions raised by signal handlers.
     check_visibility_timeout(sender.app)
+
+
+@task_prerun.connect(dispatch_uid="csp-close-old-connections-prerun")
+@task_postrun.connect(dispatch_uid="csp-close-old-connections-postrun")
+def _close_old_connections(sender=None, **kwargs) -> None:
+    """Around each task, what Django does around each request: close a connection that is broken, in an aborted
+    state or older than CONN_MAX_AGE, and keep the others. (Celery's own fixup would close every connection, see
+    CELERY_DB_REUSE_MAX in settings: a new PostgreSQL backend per task.) Eager runs share the caller's connection."""
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 def _redis_url() -> str:

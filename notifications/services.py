@@ -22,6 +22,23 @@ def notification_send(*, user: User, title: str, body: str = "", url: str = "", 
     return notification
 
 
+def notifications_send_many(*, items: list[tuple[User, str, str, str]], email: bool = True) -> list[Notification]:
+    """``notification_send`` for many (user, title, body, url) at once: one bulk insert, and one after-commit
+    callback that queues the emails. The users are loaded already (no per-row lookup)."""
+    rows = []
+    for user, title, body, url in items:
+        notification = Notification(user=user, title=title[:200], body=body, url=url[:500])
+        notification.full_clean(exclude=["user"])  # the user is a loaded row: no query to check it exists
+        rows.append(notification)
+    created = Notification.objects.bulk_create(rows)
+    ids = [n.pk for n in created if email and n.user.email]
+    if ids:
+        from notifications.tasks import notification_email_send  # the task module imports this one
+
+        transaction.on_commit(lambda: [notification_email_send.delay(pk) for pk in ids])
+    return created
+
+
 def notification_email(*, notification_id: int) -> bool:
     """Email one notification to its user; False when it was deleted meanwhile."""
     from django.core.mail import send_mail

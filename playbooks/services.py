@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,7 +27,7 @@ from playbooks.models import (
     Playbook,
     PlaybookTask,
 )
-from timeline.services import timeline_record
+from timeline.services import timeline_record, timeline_record_many
 
 # A CTA opened without a due date and without a playbook is due a week later.
 DEFAULT_DUE_DAYS = 7
@@ -73,11 +74,21 @@ def cta_apply_playbook(*, cta: CTA, playbook: Playbook) -> list[CTATask]:
         .prefetch_related("team_members__user")
         .get(pk=cta.account_id)
     )
+    start = cta.tasks.count()
+    tasks = _stamp_tasks(cta, list(playbook.tasks.order_by("position", "id")), account, start=start)
+    if cta.playbook_id is None:
+        CTA.objects.filter(pk=cta.pk).update(playbook=playbook)
+        cta.playbook = playbook
+    return CTATask.objects.bulk_create(tasks)
+
+
+def _stamp_tasks(cta: CTA, steps: list[PlaybookTask], account: Account, *, start: int = 0) -> list[CTATask]:
+    """The tasks of ``steps`` for ``cta`` (not saved): due ``due_in_days`` after the CTA's opening day, assigned by
+    role. ``account`` comes with its owner's team and manager and its team members (prefetched: no query here)."""
     owner = account.owner or cta.owner
     team = list(account.team_members.all())
     opened = timezone.localdate(cta.opened_at)
-    start = cta.tasks.count()
-    tasks = [
+    return [
         CTATask(
             cta=cta,
             playbook_task=step,
@@ -88,12 +99,8 @@ def cta_apply_playbook(*, cta: CTA, playbook: Playbook) -> list[CTATask]:
             due_date=opened + dt.timedelta(days=step.due_in_days),
             assignee=resolve_assignee(assignee_role=step.assignee_role, account_owner=owner, team=team),
         )
-        for i, step in enumerate(playbook.tasks.order_by("position", "id"))
+        for i, step in enumerate(steps)
     ]
-    if cta.playbook_id is None:
-        CTA.objects.filter(pk=cta.pk).update(playbook=playbook)
-        cta.playbook = playbook
-    return CTATask.objects.bulk_create(tasks)
 
 
 @transaction.atomic
@@ -202,6 +209,79 @@ def cta_open(
         {"cta_id": cta.pk, "type": cta_type, "priority": priority, "source": source},
     )
     return cta
+
+
+@dataclass(frozen=True)
+class CTAOpening:
+    """One CTA of ``cta_open_many``: what differs from one account to the next."""
+
+    account: Account
+    title: str
+    description: str = ""
+    due_date: dt.date | None = None
+
+
+@transaction.atomic
+def cta_open_many(
+    *,
+    openings: list[CTAOpening],
+    cta_type: str,
+    priority: str,
+    reason: CTAReason | None = None,
+    playbook: Playbook | None = None,
+    source: str = CTASource.MANUAL,
+    source_key: str = "",
+    created_by: User | None = None,
+) -> list[CTA]:
+    """``cta_open`` for many accounts (a trigger firing for a batch) in a fixed number of queries, whatever their
+    number: the playbook's steps once, one insert of the CTAs, their accounts' owners and teams (two queries), one
+    insert of every task, one of the timeline lines. Each CTA goes to its account's owner; the rules (defaults,
+    assignees, validation) are ``cta_open``'s. The accounts are loaded rows, with their owner (``select_related``):
+    their existence is not re-checked."""
+    if not openings:
+        return []
+    if reason is not None and not reason.is_active:
+        raise ValidationError({"reason": "This reason is retired."})
+    if playbook is not None and not playbook.is_active:
+        raise ValidationError({"playbook": "This playbook is inactive."})
+    now = timezone.now()
+    steps = list(playbook.tasks.order_by("position", "id")) if playbook is not None else []
+    default_due = timezone.localdate(now) + dt.timedelta(
+        days=max((s.due_in_days for s in steps), default=DEFAULT_DUE_DAYS)
+    )
+    ctas = []
+    for o in openings:
+        cta = CTA(
+            account=o.account, cta_type=cta_type, priority=priority, reason=reason, title=o.title,
+            description=o.description, due_date=o.due_date or default_due, owner=o.account.owner, source=source,
+            source_key=source_key, playbook=playbook, opened_at=now, created_by=created_by,
+        )  # fmt: skip
+        # Field and model rules; the foreign keys are loaded rows and the check constraints hold in the database.
+        cta.full_clean(
+            exclude=["account", "reason", "owner", "playbook", "created_by", "closed_by"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+        ctas.append(cta)
+    ctas = CTA.objects.bulk_create(ctas)
+    if steps:
+        accounts = (
+            Account.objects.select_related("owner", "owner__team", "owner__team__manager")
+            .prefetch_related("team_members__user")
+            .in_bulk([c.account_id for c in ctas])
+        )
+        CTATask.objects.bulk_create([t for c in ctas for t in _stamp_tasks(c, steps, accounts[c.account_id])])
+    timeline_record_many(
+        entries=[
+            {
+                "account": c.account_id, "kind": "cta_opened", "title": f"CTA opened: {c.title}", "actor": created_by,
+                "source": ("cta", c.pk),
+                "data": {"cta_id": c.pk, "type": cta_type, "priority": priority, "source": source},
+            }
+            for c in ctas
+        ]
+    )  # fmt: skip
+    return ctas
 
 
 def _check_open(cta: CTA) -> None:

@@ -9,6 +9,7 @@ Kinds of conditions:
 """
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -284,8 +285,14 @@ def clean_params(condition_type: str, raw: dict[str, Any]) -> tuple[dict[str, An
     return params, errors
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(template: str):
+    # A trigger firing for a batch renders one title per account: the template is parsed once.
+    return TEXT_ENGINE.from_string(template)
+
+
 def render_title(template: str, context: dict[str, Any]) -> str:
-    return TEXT_ENGINE.from_string(template).render(Context(context)).strip()[:200]
+    return _compiled(template).render(Context(context)).strip()[:200]
 
 
 def validate_trigger(trigger: Trigger) -> None:

@@ -1,35 +1,25 @@
-"""Writes of triggers: create/update/activate, the real run (evaluate → record → act), actions with their
-retries and log. Tasks and signal receivers call these."""
+"""Writes of triggers: create/update/activate, the real run (evaluate → record → act; the actions, their
+retries and log live in ``triggers.actions``). Tasks and signal receivers call these."""
 
 import datetime as dt
-import json
 import logging
-from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.services import account_update
 from csp.models import User
-from notifications.services import notification_send
-from playbooks.selectors import open_cta_exists
-from playbooks.services import cta_open
 from segments.models import Segment
 from segments.selectors import MembershipDiff, segment_membership_diff
 from segments.services import segment_membership_apply
 from triggers import webhooks
-from triggers.conditions import SEGMENT_TYPES, STATE_TYPES, render_title
+# action_execute, action_retry, backoff and webhook_body are re-exported: tasks and callers use them from here.
+from triggers.actions import action_execute, action_retry, backoff, run_actions, webhook_body  # noqa: F401
+from triggers.conditions import SEGMENT_TYPES, STATE_TYPES
 from triggers.models import (
-    ActionKind,
-    ActionStatus,
     Trigger,
-    TriggerActionLog,
     TriggerExecution,
     TriggerMatch,
 )
@@ -44,7 +34,6 @@ TRIGGER_FIELDS = (
 )  # fmt: skip
 # Changing these changes who matches: the stored matches are dropped so the next run starts afresh.
 CONDITION_FIELDS = ("condition_type", "params", "condition_segment_id", "scope_segment_id")
-MAX_ATTEMPTS = 5
 
 
 def _apply(trigger: Trigger, data: dict[str, Any]) -> None:
@@ -166,6 +155,7 @@ def _rearm(trigger: Trigger, *, account_ids: list[int] | None, now: dt.datetime)
 
 
 def _fire(trigger: Trigger, ev: Evaluation, now: dt.datetime) -> list[TriggerExecution]:
+    """Record the executions (one insert) and run their actions for the whole batch at once (``run_actions``)."""
     if not ev.fire:
         return []
     executions = TriggerExecution.objects.bulk_create(
@@ -175,208 +165,8 @@ def _fire(trigger: Trigger, ev: Evaluation, now: dt.datetime) -> list[TriggerExe
     for execution in executions:
         execution.trigger = trigger
         execution.account = accounts[execution.account_id]
-        _act(execution)
+    run_actions(trigger, executions)
     return executions
-
-
-def _planned(trigger: Trigger) -> list[str]:
-    kinds = []
-    if trigger.open_cta:
-        kinds.append(ActionKind.CTA)
-    if trigger.notify_owner:
-        kinds.append(ActionKind.NOTIFY)
-    if trigger.notify_email:
-        kinds.append(ActionKind.EMAIL)
-    if trigger.set_lifecycle_stage:
-        kinds.append(ActionKind.LIFECYCLE)
-    if trigger.webhook_url:
-        kinds.append(ActionKind.WEBHOOK)
-    if trigger.send_survey_id:
-        kinds.append(ActionKind.SURVEY)
-    return kinds
-
-
-def _act(execution: TriggerExecution) -> None:
-    logs = TriggerActionLog.objects.bulk_create(
-        [TriggerActionLog(execution=execution, kind=kind) for kind in _planned(execution.trigger)]
-    )
-    for log in logs:
-        log.execution = execution
-        if log.kind in (ActionKind.EMAIL, ActionKind.WEBHOOK):
-            _enqueue(log)  # network: its own task, retried with backoff, never in this transaction
-        else:
-            action_execute(log=log)
-
-
-def _enqueue(log: TriggerActionLog, countdown: int = 0) -> None:
-    from triggers import tasks
-
-    transaction.on_commit(partial(tasks.trigger_action_run.apply_async, (log.pk,), countdown=countdown))
-
-
-def backoff(attempt: int) -> int:
-    """Seconds before the next attempt: 10, 20, 40, 80 (capped at 10 minutes)."""
-    return min(10 * 2 ** max(attempt - 1, 0), 600)
-
-
-def _context(execution: TriggerExecution) -> dict[str, Any]:
-    account = execution.account
-    return {
-        "account": account.name,
-        "trigger": execution.trigger.name,
-        "reason": execution.reason,
-        "owner": str(account.owner) if account.owner else "",
-    }
-
-
-def _account_url(account: Account) -> str:
-    return reverse("accounts:detail", args=[account.pk])
-
-
-def _run_cta(execution: TriggerExecution) -> tuple[str, str]:
-    trigger, account = execution.trigger, execution.account
-    # Idempotent on retry: the dedupe the evaluation applied still holds here.
-    if open_cta_exists(account_id=account.pk, source_key=trigger.source_key):
-        return ActionStatus.SKIPPED, "A CTA from this trigger is already open."
-    due = (
-        timezone.localdate(execution.fired_at) + dt.timedelta(days=trigger.cta_due_in_days)
-        if trigger.cta_due_in_days is not None
-        else None
-    )
-    cta = cta_open(
-        account=account,
-        cta_type=trigger.cta_type,
-        priority=trigger.cta_priority,
-        title=render_title(trigger.cta_title, _context(execution)) or trigger.name,
-        reason=trigger.cta_reason,
-        due_date=due,
-        playbook=trigger.cta_playbook,
-        source="trigger",
-        source_key=trigger.source_key,
-        description=f"Opened by trigger “{trigger.name}”: {execution.reason}",
-    )
-    return ActionStatus.SUCCEEDED, f"Opened CTA #{cta.pk} “{cta.title}” for {cta.owner or 'nobody (no owner)'}."
-
-
-def _run_notify(execution: TriggerExecution) -> tuple[str, str]:
-    account = execution.account
-    if account.owner is None or not account.owner.is_active:
-        return ActionStatus.SKIPPED, "The account has no active owner."
-    notification_send(
-        user=account.owner,
-        title=f"{execution.trigger.name}: {account.name}",
-        body=execution.reason,
-        url=_account_url(account),
-        email=False,  # the email is its own logged action
-    )
-    return ActionStatus.SUCCEEDED, f"Notified {account.owner}."
-
-
-def _run_lifecycle(execution: TriggerExecution) -> tuple[str, str]:
-    account, stage = execution.account, execution.trigger.set_lifecycle_stage
-    if account.lifecycle_stage == stage:
-        return ActionStatus.SKIPPED, f"Already in stage {stage}."
-    old = account.lifecycle_stage
-    account_update(account=Account.objects.get(pk=account.pk), data={"lifecycle_stage": stage})
-    return ActionStatus.SUCCEEDED, f"Lifecycle stage {old} → {stage}."
-
-
-def _run_survey(execution: TriggerExecution) -> tuple[str, str]:
-    from surveys.services import survey_send_to_account
-
-    survey = execution.trigger.send_survey
-    if survey is None or not survey.is_active:
-        return ActionStatus.SKIPPED, "The survey is missing or paused."
-    batch = survey_send_to_account(survey=survey, account=execution.account, source=execution.trigger.source_key)
-    if not batch.total:
-        return ActionStatus.SKIPPED, f"No contact to ask ({batch.skipped} throttled or unsubscribed)."
-    return ActionStatus.SUCCEEDED, f"Survey “{survey}” queued for {batch.total} contact(s) (job #{batch.pk})."
-
-
-def _run_email(execution: TriggerExecution) -> tuple[str, str]:
-    from django.core.mail import send_mail
-
-    owner = execution.account.owner
-    if owner is None or not owner.is_active or not owner.email:
-        return ActionStatus.SKIPPED, "The account has no active owner with an email address."
-    send_mail(
-        subject=f"[csp] {execution.trigger.name}: {execution.account.name}",
-        message=f"{execution.reason}\n\n{settings.SITE_URL}{_account_url(execution.account)}",
-        from_email=None,
-        recipient_list=[owner.email],
-    )
-    return ActionStatus.SUCCEEDED, f"Emailed {owner.email}."
-
-
-def webhook_body(execution: TriggerExecution) -> dict[str, Any]:
-    """Slack-compatible: ``text`` is what Slack shows; ``csp`` carries ids for other consumers."""
-    account = execution.account
-    url = f"{settings.SITE_URL}{_account_url(account)}"
-    return {
-        "text": f"{execution.trigger.name}: {account.name} ({execution.reason}) {url}".strip(),
-        "csp": {
-            "trigger_id": execution.trigger_id,
-            "account_id": account.pk,
-            "account": account.name,
-            "reason": execution.reason,
-            "fired_at": execution.fired_at.isoformat(),
-        },
-    }
-
-
-def _run_webhook(execution: TriggerExecution) -> tuple[str, str]:
-    """POST through ``triggers.webhooks`` (destination checks, signature); only the status line is logged."""
-    body = json.dumps(webhook_body(execution), cls=DjangoJSONEncoder).encode()
-    status_line = webhooks.deliver(execution.trigger.webhook_url, body)
-    return ActionStatus.SUCCEEDED, f"Posted, {status_line}."
-
-
-RUNNERS = {
-    ActionKind.CTA: _run_cta,
-    ActionKind.NOTIFY: _run_notify,
-    ActionKind.LIFECYCLE: _run_lifecycle,
-    ActionKind.EMAIL: _run_email,
-    ActionKind.WEBHOOK: _run_webhook,
-    ActionKind.SURVEY: _run_survey,
-}
-
-
-def action_execute(*, log: TriggerActionLog) -> TriggerActionLog:
-    """Run one action in its own savepoint and log the outcome. A ``ValidationError`` is permanent (logged as
-    failed with its messages); anything else is retried with backoff in its own task up to MAX_ATTEMPTS."""
-    log.attempts += 1
-    try:
-        with transaction.atomic():
-            status, detail = RUNNERS[log.kind](log.execution)
-    except ValidationError as exc:
-        status, detail = ActionStatus.FAILED, "; ".join(exc.messages)
-    except Exception as exc:
-        logger.warning("trigger action %s #%s failed (attempt %s)", log.kind, log.pk, log.attempts, exc_info=True)
-        detail = f"Attempt {log.attempts} failed: {type(exc).__name__}: {str(exc)[:300]}"
-        if log.attempts < MAX_ATTEMPTS:
-            status = ActionStatus.PENDING
-            detail += f" Retrying in {backoff(log.attempts)} s."
-            _enqueue(log, countdown=backoff(log.attempts))
-        else:
-            status = ActionStatus.FAILED
-    log.status, log.detail = status, detail[:2000]
-    TriggerActionLog.objects.filter(pk=log.pk).update(
-        status=log.status, detail=log.detail, attempts=log.attempts, updated_at=timezone.now()
-    )
-    return log
-
-
-def action_retry(*, log_id: int) -> TriggerActionLog | None:
-    """Run a pending action again (from its task). Idempotent: a finished action is left alone."""
-    log = (
-        TriggerActionLog.objects.select_related("execution__trigger", "execution__account__owner")
-        .filter(pk=log_id, status=ActionStatus.PENDING)
-        .first()
-    )
-    if log is None:
-        return None
-    with transaction.atomic():
-        return action_execute(log=log)
 
 
 # --- entry points for tasks ---------------------------------------------------------------------------------
