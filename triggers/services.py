@@ -15,6 +15,7 @@ from segments.models import Segment
 from segments.selectors import MembershipDiff, segment_membership_diff
 from segments.services import segment_membership_apply
 from triggers import webhooks
+
 # action_execute, action_retry, backoff and webhook_body are re-exported: tasks and callers use them from here.
 from triggers.actions import action_execute, action_retry, backoff, run_actions, webhook_body  # noqa: F401
 from triggers.conditions import SEGMENT_TYPES, STATE_TYPES
