@@ -107,6 +107,45 @@ def test_open_defaults_owner_and_due_date_and_records_timeline(csm):
         assert TimelineEntry.objects.filter(account=account, kind="cta_opened").count() == 1
 
 
+def test_open_many_matches_open_in_a_fixed_number_of_queries(csm, manager, django_assert_num_queries):
+    team = TeamFactory(manager=manager)
+    csm.team = team
+    csm.save()
+    playbook = _playbook((2, "account_owner"), (5, "owner_manager"))
+    accounts = [AccountFactory(owner=csm) for _ in range(4)] + [AccountFactory(owner=None)]
+    openings = [services.CTAOpening(account=a, title=f"Save {a.name}") for a in accounts]
+    # playbook steps; SAVEPOINT/RELEASE (atomic); CTAs (one insert); accounts with owner, team, manager; their team
+    # members; tasks (one insert); timeline lines (one insert): the same for 5 accounts as for 500.
+    with django_assert_num_queries(8):
+        ctas = services.cta_open_many(
+            openings=openings, cta_type="risk", priority="high", playbook=playbook, source="trigger",
+            source_key="trigger:9",
+        )  # fmt: skip
+    assert [c.account_id for c in ctas] == [a.id for a in accounts]
+    one = services.cta_open(account=AccountFactory(owner=csm), cta_type="risk", priority="high", title="x",
+                            playbook=playbook)  # fmt: skip
+    first = CTA.objects.get(pk=ctas[0].pk)
+    assert (first.owner, first.due_date, first.playbook, first.source_key) == (csm, one.due_date, playbook, "trigger:9")
+    assert [(t.title, t.assignee, t.due_date) for t in first.tasks.order_by("position")] == [
+        (t.title, t.assignee, t.due_date) for t in one.tasks.order_by("position")
+    ]
+    assert CTA.objects.get(pk=ctas[4].pk).owner is None
+    if apps.is_installed("timeline"):
+        from timeline.models import TimelineEntry
+
+        assert TimelineEntry.objects.filter(kind="cta_opened", account__in=accounts).count() == 5
+
+
+def test_open_many_refuses_an_inactive_playbook(csm):
+    playbook = PlaybookFactory(is_active=False)
+    with pytest.raises(ValidationError):
+        services.cta_open_many(
+            openings=[services.CTAOpening(account=AccountFactory(owner=csm), title="x")], cta_type="risk",
+            priority="high", playbook=playbook,
+        )  # fmt: skip
+    assert not CTA.objects.exists()
+
+
 def test_open_refuses_bad_input(csm, viewer):
     account = AccountFactory(owner=csm)
     with pytest.raises(ValidationError) as exc:

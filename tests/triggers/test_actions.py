@@ -6,6 +6,8 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.signals import account_changed
@@ -231,3 +233,50 @@ def test_an_account_is_claimed_once_per_trigger(make_trigger):
     now = timezone.now()
     assert _claim(trigger, [a.id], now) == {a.id}
     assert _claim(trigger, [a.id, b.id], now) == {b.id}  # a concurrent run that evaluated a too fires only b
+
+
+def test_a_batch_fires_in_a_fixed_number_of_queries(risk_trigger, django_assert_max_num_queries):
+    from triggers.services import trigger_run
+
+    owner = UserFactory()
+    first = [AccountFactory(owner=owner) for _ in range(2)]
+    for account in first:
+        set_health(account, 20, "red")
+    with CaptureQueriesContext(connection) as two:
+        assert len(trigger_run(trigger_id=risk_trigger.pk, account_ids=[a.id for a in first])) == 2
+    more = [AccountFactory(owner=owner) for _ in range(6)]
+    for account in more:
+        set_health(account, 20, "red")
+    with CaptureQueriesContext(connection) as six:
+        assert len(trigger_run(trigger_id=risk_trigger.pk, account_ids=[a.id for a in more])) == 6
+    assert len(six) == len(two)  # nothing per account: CTAs, tasks, timeline, logs are bulk statements
+    assert CTA.objects.filter(source_key=risk_trigger.source_key).count() == 8
+    assert set(TriggerActionLog.objects.values_list("status", flat=True)) == {ActionStatus.SUCCEEDED}
+
+
+def test_a_failing_batch_falls_back_to_one_account_at_a_time(risk_trigger, run):
+    from triggers import actions
+
+    accounts = [AccountFactory(owner=UserFactory()) for _ in range(3)]
+    for account in accounts:
+        set_health(account, 20, "red")
+    with mock.patch.object(actions, "cta_open_many", side_effect=RuntimeError("one account's data broke it")):
+        assert run(risk_trigger) == {a.id for a in accounts}
+    # Each account got its CTA through the single-account path, and its own log line.
+    assert CTA.objects.filter(source_key=risk_trigger.source_key).count() == 3
+    assert list(TriggerActionLog.objects.values_list("status", "attempts").order_by().distinct()) == [(ActionStatus.SUCCEEDED, 1)]
+
+
+def test_the_batch_skips_an_account_whose_cta_is_already_open(risk_trigger):
+    from triggers.actions import _run_cta_many
+    from triggers.models import TriggerExecution
+
+    accounts = [AccountFactory(owner=UserFactory()) for _ in range(2)]
+    CTA.objects.create(account=accounts[0], cta_type="risk", title="open", due_date=timezone.localdate(),
+                       source="trigger", source_key=risk_trigger.source_key)  # fmt: skip
+    executions = [
+        TriggerExecution(trigger=risk_trigger, account=a, fired_at=timezone.now(), reason="red") for a in accounts
+    ]
+    results = _run_cta_many(executions)
+    assert [r[0] for r in results] == [ActionStatus.SKIPPED, ActionStatus.SUCCEEDED]
+    assert CTA.objects.filter(account=accounts[0]).count() == 1

@@ -182,6 +182,15 @@ class Command(BaseCommand):
             + ", ".join(f"{label} {value:.1f} s" for label, value in used.items())
             + f"; {load}"
         )
+        # Each background call and each sample account makes one account's rollups, health and triggers to process.
+        processed = (background.sent - sent_before) / opts["background_batch"] + len(latencies)
+        pipeline_cpu = sum(used[k] for k in ("ingest worker", "default worker", "for the ingest worker",
+                                             "for the default worker"))  # fmt: skip
+        self.stdout.write(
+            f"CPU per processed account (workers and their PostgreSQL backends): {pipeline_cpu / processed * 1000:.1f} ms"
+            f" over {processed:,.0f} accounts; gunicorn and its backends per call: "
+            f"{(used['gunicorn'] + used['PostgreSQL for gunicorn']) / processed * 1000:.1f} ms"
+        )
         verdict = "meets" if p95 < 500 and not missing else "MISSES"
         self.stdout.write(f"Target p95 < 500 ms: {verdict}")
 
