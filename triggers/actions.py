@@ -60,7 +60,7 @@ def run_actions(trigger: Trigger, executions: list[TriggerExecution]) -> None:
         group = [log for log in logs if log.kind == kind]
         if kind in (ActionKind.EMAIL, ActionKind.WEBHOOK):
             queued += group  # network: its own task, retried with backoff, never in this transaction
-        elif kind in BULK_RUNNERS and len(group) > 1:
+        elif kind in BULK_RUNNERS:
             _attempt_many(group)
         else:
             for log in group:
