@@ -3,8 +3,6 @@ the ingest worker (below)."""
 
 import logging
 
-from django.db import connection
-
 logger = logging.getLogger(__name__)
 
 
@@ -19,7 +17,7 @@ def on_account_changed(sender, account_ids=None, **kwargs) -> None:
     from health.services import health_recompute, health_recompute_enqueue
 
     ids = sorted({int(i) for i in account_ids or []})
-    if sender is Event and ids and not connection.in_atomic_block:
+    if sender is Event and ids:
         try:
             health_recompute(account_ids=ids)
             return

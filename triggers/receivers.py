@@ -32,22 +32,34 @@ def _evaluate_health_now(account_ids: list[int]) -> None:
     # Right here, in the worker that recomputed health: a queued task would wait behind every recompute queued on
     # the default queue meanwhile (tens of seconds under load), the largest share of event → CTA. If it fails, the
     # task (retried with backoff) takes over; evaluation is idempotent (edge-triggered matches, CTA dedupe).
+    _evaluate_now(account_ids, "health")
+
+
+def _evaluate_now(account_ids: list[int], source: str) -> None:
     from triggers import services
     from triggers.tasks import triggers_evaluate_accounts
 
     try:
-        services.triggers_evaluate_accounts(account_ids=account_ids, source="health")
+        services.triggers_evaluate_accounts(account_ids=account_ids, source=source)
     except Exception:
-        logger.warning("Evaluating health triggers in place failed; queued for a retry", exc_info=True)
-        triggers_evaluate_accounts.delay(account_ids, "health")
+        logger.warning("Evaluating %s triggers in place failed; queued for a retry", source, exc_info=True)
+        triggers_evaluate_accounts.delay(account_ids, source)
 
 
 def on_account_changed(sender, account_ids=None, **kwargs) -> None:
-    """``accounts.signals.account_changed`` → evaluate usage, event and escalation conditions for those accounts."""
+    """``accounts.signals.account_changed`` → evaluate usage, event and escalation conditions for those accounts.
+    Sent by the usage pipeline (``sender`` is ``Event``), they are evaluated right here in the ingest worker that
+    refreshed the rollups, as health is (``health.receivers``): an event trigger does not wait on the default
+    queue either. Edits made in the app (tickets, contracts, activities) queue the evaluation."""
+    from events.models import Event
     from triggers.tasks import triggers_evaluate_accounts
 
     ids = sorted({int(i) for i in account_ids or []})
-    if ids and _listening("usage"):
+    if not ids or not _listening("usage"):
+        return
+    if sender is Event:
+        transaction.on_commit(partial(_evaluate_now, ids, "usage"))
+    else:
         transaction.on_commit(partial(triggers_evaluate_accounts.delay, ids, "usage"))
 
 

@@ -137,3 +137,17 @@ def test_no_broker_data_to_lose_when_tasks_run_in_process(settings, monkeypatch)
     monkeypatch.setitem(app.conf, "task_always_eager", False)
     settings.REDIS_URL = ""  # the embedded broker of `make run`
     assert csp_celery.broker_lost_messages() is False
+
+
+def test_workers_keep_their_database_connection_between_tasks(db):
+    # Celery's Django fixup closes every connection around each task unless db_reuse_max is set: a new PostgreSQL
+    # backend per task. csp.celery closes only broken or expired ones, as Django does around requests.
+    from django.db import connection
+
+    from csp.celery import _close_old_connections
+
+    assert app.conf.get("CELERY_DB_REUSE_MAX", 0) >= 100
+    connection.ensure_connection()
+    before = connection.connection
+    _close_old_connections()
+    assert connection.connection is before

@@ -197,3 +197,34 @@ def test_set_based_refresh_writes_what_the_per_account_refresh_writes(post_v1, d
             since = pipeline._take_marks(account_id)
             pipeline.rollups_refresh(account_id=account_id, since_day=since.date())
     assert written() == whole
+
+
+def test_the_refresh_recomputes_health_in_place_not_queued(post_v1, account, django_capture_on_commit_callbacks):
+    # Queued on the default queue, the recompute (and the triggers after it) would wait behind every other one.
+    from health.models import AccountHealth, HealthPending
+    from health.tasks import health_recompute_accounts
+
+    with mock.patch.object(refresh_usage, "apply_async"), django_capture_on_commit_callbacks(execute=True):
+        post_v1("batch", {"batch": [track(mid="a1", user="u1")]})
+    with mock.patch.object(health_recompute_accounts, "delay") as delay:
+        refresh_usage(account_ids=[account.id])
+    delay.assert_not_called()
+    assert AccountHealth.objects.filter(account=account).exists()
+    assert not HealthPending.objects.exists()
+
+
+def test_a_failed_recompute_in_place_is_queued_for_the_retry(post_v1, account, django_capture_on_commit_callbacks):
+    from health import services as health_services
+    from health.models import HealthPending
+    from health.tasks import health_recompute_accounts
+
+    with mock.patch.object(refresh_usage, "apply_async"), django_capture_on_commit_callbacks(execute=True):
+        post_v1("batch", {"batch": [track(mid="a1", user="u1")]})
+    with (
+        mock.patch.object(health_services, "health_recompute", side_effect=RuntimeError("scoring broke")),
+        mock.patch.object(health_recompute_accounts, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        refresh_usage(account_ids=[account.id])
+    delay.assert_called_once_with([account.id])
+    assert HealthPending.objects.filter(account=account).exists()

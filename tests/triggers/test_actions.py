@@ -225,6 +225,23 @@ def test_account_changed_signal_evaluates_product_events(make_trigger, django_ca
     assert list(trigger.executions.values_list("account_id", flat=True)) == [account.id]
 
 
+def test_events_evaluate_product_event_triggers_in_place_not_queued(make_trigger, django_capture_on_commit_callbacks):
+    # From the usage pipeline (the ingest worker), an event trigger does not wait on the default queue.
+    from events.models import Event
+    from triggers.tasks import triggers_evaluate_accounts
+
+    account = AccountFactory()
+    trigger = make_trigger("product_event", {"event": "Cancel Clicked", "min_count": 1, "days": 1})
+    AccountDailyEvent.objects.create(account=account, day=timezone.localdate(), event="Cancel Clicked", count=1)
+    with (
+        mock.patch.object(triggers_evaluate_accounts, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        account_changed.send(sender=Event, account_ids=[account.id])
+    delay.assert_not_called()
+    assert list(trigger.executions.values_list("account_id", flat=True)) == [account.id]
+
+
 def test_an_account_is_claimed_once_per_trigger(make_trigger):
     from triggers.services import _claim
 
@@ -264,7 +281,8 @@ def test_a_failing_batch_falls_back_to_one_account_at_a_time(risk_trigger, run):
         assert run(risk_trigger) == {a.id for a in accounts}
     # Each account got its CTA through the single-account path, and its own log line.
     assert CTA.objects.filter(source_key=risk_trigger.source_key).count() == 3
-    assert list(TriggerActionLog.objects.values_list("status", "attempts").order_by().distinct()) == [(ActionStatus.SUCCEEDED, 1)]
+    outcomes = TriggerActionLog.objects.values_list("status", "attempts").order_by().distinct()
+    assert list(outcomes) == [(ActionStatus.SUCCEEDED, 1)]
 
 
 def test_the_batch_skips_an_account_whose_cta_is_already_open(risk_trigger):

@@ -187,8 +187,9 @@ class Command(BaseCommand):
         pipeline_cpu = sum(used[k] for k in ("ingest worker", "default worker", "for the ingest worker",
                                              "for the default worker"))  # fmt: skip
         self.stdout.write(
-            f"CPU per processed account (workers and their PostgreSQL backends): {pipeline_cpu / processed * 1000:.1f} ms"
-            f" over {processed:,.0f} accounts; gunicorn and its backends per call: "
+            "CPU per processed account (workers and their PostgreSQL backends): "
+            f"{pipeline_cpu / processed * 1000:.1f} ms over {processed:,.0f} accounts; "
+            "gunicorn and its backends per call: "
             f"{(used['gunicorn'] + used['PostgreSQL for gunicorn']) / processed * 1000:.1f} ms"
         )
         verdict = "meets" if p95 < 500 and not missing else "MISSES"
