@@ -237,7 +237,8 @@ def cta_open_many(
     number: the playbook's steps once, one insert of the CTAs, their accounts' owners and teams (two queries), one
     insert of every task, one of the timeline lines. Each CTA goes to its account's owner; the rules (defaults,
     assignees, validation) are ``cta_open``'s. The accounts are loaded rows, with their owner (``select_related``):
-    their existence is not re-checked."""
+    their existence is not re-checked; loaded with ``owner__team__manager`` and ``team_members__user`` too, they
+    are not read again for the playbook's assignees."""
     if not openings:
         return []
     if reason is not None and not reason.is_active:
@@ -265,11 +266,15 @@ def cta_open_many(
         ctas.append(cta)
     ctas = CTA.objects.bulk_create(ctas)
     if steps:
-        accounts = (
-            Account.objects.select_related("owner", "owner__team", "owner__team__manager")
-            .prefetch_related("team_members__user")
-            .in_bulk([c.account_id for c in ctas])
-        )
+        given = [o.account for o in openings]
+        if all("team_members" in getattr(a, "_prefetched_objects_cache", {}) for a in given):
+            accounts = {a.pk: a for a in given}  # the caller loaded owners' teams and team members already
+        else:
+            accounts = (
+                Account.objects.select_related("owner", "owner__team", "owner__team__manager")
+                .prefetch_related("team_members__user")
+                .in_bulk([c.account_id for c in ctas])
+            )
         CTATask.objects.bulk_create([t for c in ctas for t in _stamp_tasks(c, steps, accounts[c.account_id])])
     timeline_record_many(
         entries=[

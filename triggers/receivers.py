@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 def _listening(source: str) -> bool:
     """Whether any active trigger reacts to this source: one indexed query saves a queued task per account
-    (ingestion sends ``account_changed`` for every refresh)."""
+    (edits in the app send ``account_changed``)."""
     types = [k for k, spec in SPECS.items() if spec.source == source]
     return Trigger.objects.filter(is_active=True, condition_type__in=types).exists()
 
@@ -24,7 +24,7 @@ def on_health_changed_many(sender, changes=None, **kwargs) -> None:
     one recompute, once it commits: one query and one evaluation however many bands changed (a nightly run can
     move thousands)."""
     ids = sorted({int(c["account_id"]) for c in changes or []})
-    if ids and _listening("health"):
+    if ids:  # no _listening() check: evaluated in place, the evaluation's own trigger query answers it
         transaction.on_commit(partial(_evaluate_health_now, ids))
 
 
@@ -55,11 +55,11 @@ def on_account_changed(sender, account_ids=None, **kwargs) -> None:
     from triggers.tasks import triggers_evaluate_accounts
 
     ids = sorted({int(i) for i in account_ids or []})
-    if not ids or not _listening("usage"):
+    if not ids:
         return
-    if sender is Event:
+    if sender is Event:  # in place: the evaluation's own trigger query tells whether any listens
         transaction.on_commit(partial(_evaluate_now, ids, "usage"))
-    else:
+    elif _listening("usage"):
         transaction.on_commit(partial(triggers_evaluate_accounts.delay, ids, "usage"))
 
 

@@ -162,7 +162,10 @@ def _fire(trigger: Trigger, ev: Evaluation, now: dt.datetime) -> list[TriggerExe
     executions = TriggerExecution.objects.bulk_create(
         [TriggerExecution(trigger=trigger, account_id=c.account_id, fired_at=now, reason=c.reason) for c in ev.fire]
     )
-    accounts = Account.objects.select_related("owner").in_bulk([c.account_id for c in ev.fire])
+    accounts = Account.objects.select_related("owner")
+    if trigger.open_cta and trigger.cta_playbook_id:  # what the playbook's assignees need (cta_open_many)
+        accounts = accounts.select_related("owner__team__manager").prefetch_related("team_members__user")
+    accounts = accounts.in_bulk([c.account_id for c in ev.fire])
     for execution in executions:
         execution.trigger = trigger
         execution.account = accounts[execution.account_id]
