@@ -13,10 +13,12 @@ events/s through ``POST /v1/batch`` to random accounts of the population. Meanwh
 fresh accounts whose data (escalated tickets, a red sentiment, a large contract) scores red while their stored
 health is green; each gets 5 track events of a new user through ``/v1/batch`` at ``--rate`` accounts per second,
 and the time from the 200 answer to its CTA row being visible (polled every 5 ms) is recorded. The ingest worker
-refreshes the rollups, the default worker recomputes health (red) and evaluates the trigger, which opens the CTA.
+refreshes the rollups, then in the same task recomputes health (red) and evaluates the trigger, which opens the
+CTA (the default worker runs what edits in the app queue).
 
 Prints p50 / p95 / max, the background rate actually achieved, the CPU used by gunicorn, the workers and their
-PostgreSQL backends during the sample, and the load average. Target: p95 under 500 ms.
+PostgreSQL backends during the sample, the CPU per processed account (workers and their backends, per background
+call and sample account), and the load average. Target: p95 under 500 ms.
 """
 
 import base64
