@@ -4,8 +4,10 @@ The cockpit renders 50 cards of three tasks each. Left to the template, that was
 model instances, ~250 ``date`` filters, ~1,000 ``{% if %}`` comparisons and an ``{% url %}`` per card: about
 60 ms of CPU a page. Here every value the card prints is ready (labels, CSS classes, formatted dates, URLs,
 who may tick what), dates are formatted once per distinct value, and the template only looks keys up in dicts.
-The output is the same HTML; the cockpit, the CTA page and the htmx answers of the card's actions all build
-their card here, from ``selectors.card_rows``.
+Values that repeat (names, dates, labels) are escaped once and handed over as safe strings, and constant CSS
+classes are safe literals, so the template's autoescape does not redo that work on every card; text unique to a
+card (titles, comments) is left to autoescape. The output is the same HTML; the cockpit, the CTA page and the
+htmx answers of the card's actions all build their card here, from ``selectors.card_rows``.
 """
 
 import datetime as dt
@@ -21,13 +23,20 @@ from csp.models import User
 from playbooks import policies
 from playbooks.models import CTAOutcome, CTAPriority, CTASource, CTAStatus, CTAType, TaskType
 
+S = SafeString  # constants below hold no markup-significant character
 PRIORITY_CLASS = {
-    CTAPriority.URGENT: "text-bg-danger",
-    CTAPriority.HIGH: "text-bg-warning",
-    CTAPriority.MEDIUM: "text-bg-info",
+    CTAPriority.URGENT: S("text-bg-danger"),
+    CTAPriority.HIGH: S("text-bg-warning"),
+    CTAPriority.MEDIUM: S("text-bg-info"),
 }
-OUTCOME_CLASS = {CTAOutcome.SUCCESS: "text-bg-success", CTAOutcome.LOST: "text-bg-danger"}
-TASK_ICON = {TaskType.CALL: "bi-telephone", TaskType.EMAIL: "bi-envelope", TaskType.MEETING: "bi-people"}
+PRIORITY_CLASS_OTHER = S("text-bg-light border")
+OUTCOME_CLASS = {CTAOutcome.SUCCESS: S("text-bg-success"), CTAOutcome.LOST: S("text-bg-danger")}
+OUTCOME_CLASS_OTHER = S("text-bg-secondary")
+TASK_ICON = {TaskType.CALL: S("bi-telephone"), TaskType.EMAIL: S("bi-envelope"), TaskType.MEETING: S("bi-people")}
+TASK_ICON_OTHER = S("bi-check2-square")
+FRAME_CLOSED, FRAME_LATE, NONE = S(" border-secondary opacity-75"), S(" border-danger"), S("")
+DUE_LATE = S(" text-danger fw-semibold")
+DONE_TITLE = S("text-decoration-line-through text-muted")
 # A pk no URL holds, reversed once and replaced per card: one reverse() a page instead of two a card.
 _SENTINEL = 900_000_000_001
 
@@ -36,9 +45,9 @@ def _url_format(name: str) -> str:
     return reverse(name, args=[_SENTINEL]).replace(str(_SENTINEL), "{}")
 
 
-def _name(full_name: str | None, email: str | None) -> str | None:
-    """A joined user's ``str()`` (``User.__str__``: the full name, else the e-mail); None without a user."""
-    return full_name or email or None
+def _labels(choices) -> dict[str, SafeString]:
+    """A choices field's ``get_FOO_display()`` labels, escaped."""
+    return {str(value): conditional_escape(label) for value, label in choices}
 
 
 def form_errors(*forms) -> SafeString:
@@ -62,59 +71,70 @@ class CardBuilder:
         self.detail_url = _url_format("playbooks:cta_detail")
         self.account_url = _url_format("accounts:detail")
         # Labels as the models' get_FOO_display() gives them, read once a page.
-        self.priorities = {str(v): str(label) for v, label in CTAPriority.choices}
-        self.types = {str(v): str(label) for v, label in CTAType.choices}
-        self.outcomes = {str(v): str(label) for v, label in CTAOutcome.choices}
-        self.task_types = {str(v): str(label) for v, label in TaskType.choices}
-        self._formatted: dict[tuple[Any, str], str] = {}
+        self.priorities = _labels(CTAPriority.choices)
+        self.types = _labels(CTAType.choices)
+        self.outcomes = _labels(CTAOutcome.choices)
+        self.task_types = _labels(TaskType.choices)
+        self._formatted: dict[tuple[Any, str], SafeString] = {}
+        self._names: dict[tuple[str | None, str | None], SafeString | None] = {}
 
-    def date(self, value: dt.date | dt.datetime | None, fmt: str) -> str:
-        """The template's ``{{ value|date:fmt }}`` (in the current time zone and language), once per value."""
+    def date(self, value: dt.date | dt.datetime | None, fmt: str) -> SafeString:
+        """The template's ``{{ value|date:fmt }}`` (in the current time zone and language), escaped, once per
+        value."""
         key = (value, fmt)
         text = self._formatted.get(key)
         if text is None:
             local = template_localtime(value) if isinstance(value, dt.datetime) else value
-            text = self._formatted[key] = date_filter(local, fmt) if value is not None else ""
+            text = self._formatted[key] = conditional_escape(date_filter(local, fmt) if value is not None else "")
         return text
+
+    def name(self, full_name: str | None, email: str | None) -> SafeString | None:
+        """A joined user's ``str()`` (``User.__str__``: the full name, else the e-mail), escaped, once per user;
+        None without a user."""
+        key = (full_name, email)
+        if key not in self._names:
+            text = full_name or email
+            self._names[key] = conditional_escape(text) if text else None
+        return self._names[key]
 
     def card(self, row: dict[str, Any]) -> dict[str, Any]:
         """One card from a ``selectors.card_rows`` row."""
         pk, today, due = row["id"], self.today, row["due_date"]
         closed = row["status"] == CTAStatus.CLOSED
         can_act = self.can_act.get(pk, False)
-        url = self.detail_url.format(pk)
+        url = mark_safe(self.detail_url.format(pk))  # a reversed path: nothing to escape
         snoozed = ""
         if row["status"] == CTAStatus.SNOOZED:
             until = row["snoozed_until"]
-            snoozed = self.date(until, "D j M Y") + (" (back)" if until is not None and until <= today else "")
+            snoozed = self.date(until, "D j M Y") + (S(" (back)") if until is not None and until <= today else NONE)
         return {
-            "id": str(pk),
+            "id": S(pk),
             "url": url,
-            "frame": " border-secondary opacity-75" if closed else " border-danger" if due < today else "",
+            "frame": FRAME_CLOSED if closed else FRAME_LATE if due < today else NONE,
             "priority": self.priorities.get(row["priority"], row["priority"]),
-            "priority_class": PRIORITY_CLASS.get(row["priority"], "text-bg-light border"),
+            "priority_class": PRIORITY_CLASS.get(row["priority"], PRIORITY_CLASS_OTHER),
             "type": self.types.get(row["cta_type"], row["cta_type"]),
             "title": row["title"],
             "account": row["account__name"],
-            "account_url": self.account_url.format(row["account_id"]),
+            "account_url": mark_safe(self.account_url.format(row["account_id"])),
             "reason": row["reason__name"],
             "trigger": row["source"] == CTASource.TRIGGER,
             "due": self.date(due, "D j M Y"),
-            "due_class": " text-danger fw-semibold" if not closed and due < today else "",
-            "owner": _name(row["owner__full_name"], row["owner__email"]) or "Unassigned",
+            "due_class": DUE_LATE if not closed and due < today else NONE,
+            "owner": self.name(row["owner__full_name"], row["owner__email"]) or "Unassigned",
             "snoozed": row["status"] == CTAStatus.SNOOZED,
             "snoozed_text": snoozed,
             "closed": closed,
             "outcome": self.outcomes.get(row["outcome"], row["outcome"]),
-            "outcome_class": OUTCOME_CLASS.get(row["outcome"], "text-bg-secondary"),
+            "outcome_class": OUTCOME_CLASS.get(row["outcome"], OUTCOME_CLASS_OTHER),
             "closed_at": self.date(row["closed_at"], "j M Y H:i"),
-            "closed_by": _name(row["closed_by__full_name"], row["closed_by__email"]),
+            "closed_by": self.name(row["closed_by__full_name"], row["closed_by__email"]),
             "outcome_note": row["outcome_note"],
             "description": row["description"],
             "tasks": [self.task(task, url, can_act, closed) for task in row["tasks"]],
             "comments": [
                 {
-                    "author": _name(c["author__full_name"], c["author__email"]) or "?",
+                    "author": self.name(c["author__full_name"], c["author__email"]) or "?",
                     "at": self.date(c["created_at"], "j M H:i"),
                     "body": c["body"],
                 }
@@ -129,19 +149,19 @@ class CardBuilder:
         done = task["completed_at"] is not None
         pk = task["id"]
         return {
-            "id": str(pk),
+            "id": S(pk),
             "title": task["title"],
             "done": done,
             "enabled": policies.may_tick(self.user, task["assignee_id"], can_act) and not closed,
-            "toggle_url": f"{url}tasks/{pk}/toggle/",
-            "next": "0" if done else "1",
-            "title_class": "text-decoration-line-through text-muted" if done else "",
-            "icon": TASK_ICON.get(task["task_type"], "bi-check2-square"),
+            "toggle_url": S(f"{url}tasks/{pk}/toggle/"),
+            "next": S("0" if done else "1"),
+            "title_class": DONE_TITLE if done else NONE,
+            "icon": TASK_ICON.get(task["task_type"], TASK_ICON_OTHER),
             "type": self.task_types.get(task["task_type"], task["task_type"]),
-            "assignee": _name(task["assignee__full_name"], task["assignee__email"]) or "unassigned",
+            "assignee": self.name(task["assignee__full_name"], task["assignee__email"]) or "unassigned",
             "due": self.date(task["due_date"], "j M"),
             "overdue": not done and task["due_date"] < self.today and not closed,
             "done_at": self.date(task["completed_at"], "j M H:i"),
-            "done_by": _name(task["completed_by__full_name"], task["completed_by__email"]) or "?",
+            "done_by": self.name(task["completed_by__full_name"], task["completed_by__email"]) or "?",
             "guidance": task["guidance"],
         }
