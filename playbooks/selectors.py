@@ -204,23 +204,44 @@ def cockpit_groups(
 
 
 def team_counts(*, user: User, today: dt.date, team_ids: Collection[int] | None = None) -> list[dict[str, Any]]:
-    """Per owner in the user's scope (a manager's team; everyone for admins): active, overdue and snoozed
-    CTA counts, in one aggregate query. ``team_ids``: see ``scope_q``."""
+    """Per owner in the user's scope (a manager's team; everyone for admins): active, overdue and snoozed CTA
+    counts, and the active ones per cockpit group (``overdue``, ``today``, ``week``, ``later``: see
+    ``team_group_counts``), most overdue first, then by name. ``team_ids``: see ``scope_q``.
+
+    Two queries: the counts grouped by owner id alone, answered from the ``cta_cockpit_owner`` index in its
+    order (grouping 15,000 rows joined to their owners' names cost PostgreSQL four times as much), then the
+    names of those owners."""
     # status IN (open, snoozed) rather than "not closed": the same CTAs, in the words of the partial indexes.
     qs = CTA.objects.filter(status__in=NOT_CLOSED).exclude(owner=None)
     if user.role != Role.ADMIN:
         qs = qs.filter(scope_q(user, "team", team_ids))
-    active = cta_active_q(today)
-    rows = (
-        qs.values("owner_id", "owner__full_name", "owner__email")
+    active, end = cta_active_q(today), week_end(today)
+    counts = {
+        row["owner_id"]: row
+        for row in qs.order_by()
+        .values("owner_id")
         .annotate(  # COUNT(due_date): answered from the index, as in group_counts
             active=Count("due_date", filter=active),
             overdue=Count("due_date", filter=active & Q(due_date__lt=today)),
+            today=Count("due_date", filter=active & Q(due_date=today)),
+            week=Count("due_date", filter=active & Q(due_date__gt=today, due_date__lte=end)),
+            later=Count("due_date", filter=active & Q(due_date__gt=end)),
             snoozed=Count("due_date", filter=cta_sleeping_q(today)),
         )
-        .order_by("-overdue", "owner__full_name")
-    )
-    return [{**r, "name": r["owner__full_name"] or r["owner__email"]} for r in rows]
+    }
+    owners = User.objects.filter(pk__in=list(counts)).order_by("full_name").values_list("id", "full_name", "email")
+    rows = [
+        {**counts[pk], "owner__full_name": full_name, "owner__email": email, "name": full_name or email}
+        for pk, full_name, email in owners
+    ]
+    rows.sort(key=lambda row: -row["overdue"])  # stable: by name (the database's collation) within a count
+    return rows
+
+
+def team_group_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """``group_counts`` of a manager's whole active team (no filter) from its ``team_counts``: the same figures
+    without counting the team's CTAs a second time."""
+    return {key: sum(row[key] for row in rows) for key, _label in GROUPS}
 
 
 def account_ctas(*, account_id: int) -> QuerySet[CTA]:

@@ -79,7 +79,15 @@ def cockpit(request):
         account_name=data.get("account") or "",
         team_ids=team_ids,
     )
-    counts = selectors.group_counts(qs, today)
+    team = None
+    if user.role in (Role.MANAGER, Role.ADMIN):
+        team = selectors.team_counts(user=user, today=today, team_ids=team_ids)
+    unfiltered = not any(data.get(f) for f in ("show", "cta_type", "priority", "account"))
+    if team_ids is not None and data.get("scope") == "team" and unfiltered:
+        # A manager's default view lists exactly the CTAs the per-CSM table counts: no second count of the team.
+        counts = selectors.team_group_counts(team)
+    else:
+        counts = selectors.group_counts(qs, today)
     paginator = Paginator(qs.values_list("id", flat=True), PAGE_SIZE)
     paginator.count = sum(counts.values())  # known from the aggregate: saves a COUNT query
     page = paginator.get_page(request.GET.get("page"))
@@ -98,9 +106,7 @@ def cockpit(request):
         "today": today,
         "here": request.get_full_path(),
         "owner_options": _options_for(user),
-        "team_counts": selectors.team_counts(user=user, today=today, team_ids=team_ids)
-        if user.role in (Role.MANAGER, Role.ADMIN)
-        else None,
+        "team_counts": team,
     }
     template = "playbooks/_cockpit_list.html" if _is_htmx(request) else "playbooks/cockpit.html"
     return render(request, template, context)

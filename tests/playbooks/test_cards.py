@@ -88,17 +88,19 @@ def test_card_rows_keep_the_order_and_action_map_rows_agree(users, manager, csm,
 
 
 def test_team_scope_as_an_id_list_matches_the_subquery(manager, csm, own_cta, foreign_cta):
-    CTAFactory(account=own_cta.account, owner=manager, title="Manager's own")
-    CTAFactory(account=own_cta.account, owner=None, title="Nobody's")
     today = timezone.localdate()
+    CTAFactory(account=own_cta.account, owner=manager, title="Manager's own", due_date=today - dt.timedelta(days=1))
+    CTAFactory(account=own_cta.account, owner=None, title="Nobody's")
+    CTAFactory(account=own_cta.account, status="snoozed", snoozed_until=today + dt.timedelta(days=1))
+    CTAFactory(account=own_cta.account, status="snoozed", snoozed_until=today, due_date=today)
     by_subquery = selectors.cockpit_queryset(user=manager, scope="team", today=today)
     by_list = selectors.cockpit_queryset(user=manager, scope="team", today=today, team_ids=managed_user_ids(manager))
-    assert list(by_list) == list(by_subquery) and len(by_list) == 2
+    assert list(by_list) == list(by_subquery) and len(by_list) == 3
     assert selectors.group_counts(by_list, today) == selectors.group_counts(by_subquery, today)
     ids = managed_user_ids(manager)
-    assert selectors.team_counts(user=manager, today=today, team_ids=ids) == selectors.team_counts(
-        user=manager, today=today
-    )
+    team = selectors.team_counts(user=manager, today=today, team_ids=ids)
+    assert team == selectors.team_counts(user=manager, today=today)
+    assert selectors.team_group_counts(team) == selectors.group_counts(by_subquery, today)
 
 
 def test_htmx_card_answer_shows_form_errors_escaped(client_as, own_cta):

@@ -247,10 +247,13 @@ def test_cockpit_query_count_manager(client_as, django_assert_num_queries, own_a
     _ctas(own_account, rows)
     client = client_as("manager")
     # session, user, the manager's team ids (read once: the team scope's owner list, who may act, the per-CSM
-    # counts), group-count aggregate, the page's CTA ids, those CTAs as card rows, tasks, comments, assignable
-    # owners, per-owner team counts
+    # counts), per-owner team counts (their sums are the group counts of this unfiltered team view), those
+    # owners' names, the page's CTA ids, those CTAs as card rows, tasks, comments, assignable owners
     with django_assert_num_queries(10):
         assert client.get(reverse("playbooks:cockpit")).status_code == 200
+    # filtered, the groups are counted apart: one more aggregate
+    with django_assert_num_queries(11):
+        assert client.get(reverse("playbooks:cockpit"), {"priority": "medium"}).status_code == 200
 
 
 @pytest.mark.parametrize("rows", [1, 20])
