@@ -1,12 +1,13 @@
 """Benchmark of the CTA cockpit as production serves it: gunicorn (as the Dockerfile runs it) over HTTP, sessions
-logged in through the login form, concurrent clients. Prints p50 / p95 / p99, req/s and the load average; asserts
-nothing.
+logged in through the login form, concurrent clients. Prints p50 / p95 / p99, req/s, the CPU a request took in
+gunicorn and in the PostgreSQL backends serving it, and the load average; asserts nothing.
 
 The data are committed rows (gunicorn is another process, so a rolled-back transaction cannot be used): teams of
 CSMs with a manager each, accounts owned by the CSMs and CTAs with three tasks each, all marked ``bench-cockpit``
 and deleted at the end unless ``--keep`` (``--reuse`` reuses kept rows when the CTA count matches).
 
-    python manage.py bench_cockpit --ctas 100000 --teams 1 --duration 20
+    python manage.py bench_cockpit --duration 10                # 100,000 CTAs, 5 teams: the issue's target
+    python manage.py bench_cockpit --keep --reuse --only manager  # keep the seed between runs, manager pages only
 """
 
 import html
