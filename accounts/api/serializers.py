@@ -64,6 +64,16 @@ def _date_formatter(field: serializers.DateField):
     return fmt
 
 
+def _choice_formatter(field: serializers.ChoiceField):
+    choices = field.choice_strings_to_values
+
+    def fmt(value):
+        # A stored choice is a plain str (str(value) is value, and no Enum to unwrap).
+        return choices.get(value, value) if type(value) is str and value else field.to_representation(value)
+
+    return fmt
+
+
 def _iso(field, setting) -> bool:
     output_format = getattr(field, "format", setting)  # as DRF reads it
     return isinstance(output_format, str) and output_format.lower() == ISO_8601
@@ -77,8 +87,13 @@ def _formatter(field, tz):
     method = type(field).to_representation
     if method is serializers.CharField.to_representation:
         return str
-    if method is serializers.IntegerField.to_representation:
+    if method is serializers.IntegerField.to_representation or (
+        method is serializers.BigIntegerField.to_representation
+        and not getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING)
+    ):
         return int
+    if method is serializers.ChoiceField.to_representation:
+        return _choice_formatter(field)
     if (
         method is serializers.DateTimeField.to_representation
         and tz is not None
