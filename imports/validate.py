@@ -110,4 +110,3 @@ def field_errors(values: dict[str, Any], field_checks: list[tuple[str, FieldChec
             if message:
                 errors.append(message)
     return "; ".join(errors)
-
