@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
+from django.db import transaction
 
 from accounts.models import Account, Contract
 from imports import engine, services
@@ -137,3 +138,15 @@ def test_progress_is_written_at_most_every_half_second(users, monkeypatch):
         update(ctx, done)
         seen.append(ImportJob.objects.get(pk=job.pk).processed_rows)
     assert seen == [2000, 2000, 2000, 6000]  # the first chunk at once, then only after 0.5 s
+
+
+def test_updates_of_many_chunks_in_one_transaction(users, small_chunks):
+    """All-or-nothing writes every chunk in one transaction: each chunk's staging table is its own."""
+    for i in range(7):
+        AccountFactory(external_id=f"U-{i}", name=f"Old {i}", industry="Retail")
+    text = csv_text(["external_id", "industry"], [[f"U-{i}", "Fintech"] for i in range(7)])
+    with transaction.atomic():
+        ctx = _run(users, text)
+    assert ctx.counts == {"create": 0, "update": 7, "reject": 0}
+    assert set(Account.objects.values_list("industry", flat=True)) == {"Fintech"}
+    assert LogEntry.objects.filter(changes__industry=["Retail", "Fintech"]).count() == 7
