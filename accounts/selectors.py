@@ -35,16 +35,20 @@ def account_list(*, user: User, scope: str = "all") -> QuerySet[Account]:
     """Accounts for list pages and endpoints, restricted to a book: ``mine``, ``team`` or ``all``."""
     # health: score, band and trend column; health__override: the override marker (same query, no N+1).
     qs = Account.objects.select_related("owner", "parent", "health", "health__override")
+    return qs.filter(account_book_q(user=user, scope=scope)) if scope in ("mine", "team") else qs
+
+
+def account_book_q(*, user: User, scope: str) -> Q:
+    """The accounts of ``account_list``'s book, as a condition: ``mine``, ``team``; anything else is every account."""
     if scope == "mine":
-        qs = qs.filter(owner=user)
-    elif scope == "team":
+        return Q(owner=user)
+    if scope == "team":
         if user.role == Role.MANAGER:
-            qs = qs.filter(Q(owner__team__manager=user) | Q(owner=user))
-        elif user.team_id:
-            qs = qs.filter(owner__team_id=user.team_id)
-        else:
-            qs = qs.filter(owner=user)
-    return qs
+            return Q(owner__team__manager=user) | Q(owner=user)
+        if user.team_id:
+            return Q(owner__team_id=user.team_id)
+        return Q(owner=user)
+    return Q()
 
 
 def account_search_q(q: str) -> Q:

@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db import connection, transaction
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -119,11 +120,20 @@ def account_refresh_financials(*, account_ids: Iterable[int] | None = None, toda
     today = today or timezone.localdate()
     in_force = Contract.objects.filter(contract_in_force_q(today), account=OuterRef("pk"))
     arr_sq = in_force.values("account").annotate(total=Sum("arr")).values("total")
-    qs = Account.objects.all() if account_ids is None else Account.objects.filter(id__in=list(account_ids))
+    qs = Account.objects.all() if account_ids is None else Account.objects.filter(_ids_q(account_ids))
     return qs.update(
         arr=Coalesce(Subquery(arr_sq), Value(Decimal("0")), output_field=DecimalField(max_digits=14, decimal_places=2)),
         next_renewal_date=next_renewal_subquery(today),
     )
+
+
+def _ids_q(ids: Iterable[int]) -> Q:
+    ids = list(ids)
+    if connection.vendor == "postgresql" and len(ids) > 100:
+        # One array parameter instead of an IN list: thousands of ids (an import's chunk) cost ~70 ms of Python to
+        # compile and bind as an IN list, and the semi-join on the array finds the rows by primary key.
+        return Q(id__in=RawSQL("SELECT unnest(%s::bigint[])", [ids]))
+    return Q(id__in=ids)
 
 
 def _contract_arr(contract: Contract) -> Decimal:

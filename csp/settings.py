@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "events.middleware.TrackingShortcutMiddleware",  # /v1 ingestion skips the rest (see its docstring)
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.api.middleware.TokenApiMiddleware",  # API calls by token, no cookie: skip the browser-only ones below
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

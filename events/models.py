@@ -99,9 +99,10 @@ class Event(models.Model):
 
     # No database-level foreign keys on this table: PostgreSQL checks each with a locking lookup per inserted
     # row, on the hottest insert of the product. Integrity holds without them: ids come from lookups in the same
-    # statement, and the UsageMark written with every attributed event keeps its (checked) key to the account,
-    # so an account cannot be deleted under an ingest. Django still applies PROTECT and CASCADE on delete.
-    # No index of their own either: (source, message_id) and (account, timestamp) lead with them.
+    # statement, and every attributed event is stored with a UsageMark of its account in the same transaction;
+    # if the account was deleted meanwhile, the refresh that consumes that mark deletes those events (what the
+    # deletion's cascade would have done, see ``pipeline._refresh_many_pg``). Django still applies PROTECT and
+    # CASCADE on delete. No index of their own either: (source, message_id) and (account, timestamp) lead with them.
     source = models.ForeignKey(
         EventSource, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
@@ -178,9 +179,15 @@ class RejectedMessage(models.Model):
 class UsageMark(models.Model):
     """Events of this account since ``since`` are not rolled up yet. One row per ingest call and account, so
     concurrent ingests only insert and never wait on each other's row locks; the refresh deletes the marks it
-    consumed in the transaction that rewrites the rollups."""
+    consumed in the transaction that rewrites the rollups.
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    No database-level foreign key (nor on UsageClaim): an ingest writes one mark per account it touched, and
+    PostgreSQL checked each with a ``SELECT ... FOR KEY SHARE`` of the account row, so concurrent ingests piled
+    multixact locks onto the same accounts; it cost a third of the database's work per event. A mark whose
+    account was deleted under an ingest is consumed by the refresh, which deletes that ingest's events
+    (``pipeline._refresh_many_pg``). Django's CASCADE still deletes marks and claims with their account."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     since = models.DateTimeField()
     created_at = models.DateTimeField()
 
@@ -192,7 +199,9 @@ class UsageClaim(models.Model):
     """A refresh task is queued for this account: inserted with ON CONFLICT DO NOTHING by whoever enqueues,
     so 1,000 events of an account make one task; the task deletes it when it starts."""
 
-    account = models.OneToOneField(Account, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    account = models.OneToOneField(
+        Account, primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     enqueued_at = models.DateTimeField()
 
     def __str__(self) -> str:

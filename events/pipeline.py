@@ -221,10 +221,17 @@ def _refresh_many_pg(own: list[int], others: list[int]) -> list[int]:
             [others, REFRESH_LOCK_SPACE],
         )
         locked = own + (cursor.fetchone()[0] or [])
+        # Marks carry no database foreign key (see UsageMark): a mark whose account is gone was left by an ingest
+        # that raced the account's deletion, so it is consumed here with that ingest's events, as the deletion's
+        # cascade would have deleted them, and only existing accounts are refreshed.
         cursor.execute(
-            f"WITH m AS (DELETE FROM {marks_t} WHERE account_id = ANY(%s) RETURNING account_id, since) "
+            f"WITH m AS (DELETE FROM {marks_t} WHERE account_id = ANY(%s) RETURNING account_id, since), "
+            # = ANY(ARRAY(...)): an index scan of (account, timestamp) for a list that is nearly always empty,
+            # never a join the planner might turn into a scan of the events table.
+            f"gone AS (DELETE FROM {events_t} WHERE account_id = ANY(ARRAY(SELECT account_id FROM m WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {_table(Account)} a WHERE a.id = m.account_id)))) "
             "SELECT account_id, min(CASE WHEN since < %s THEN %s WHEN since > %s THEN %s ELSE since END) "
-            "FROM m GROUP BY 1",
+            f"FROM m WHERE EXISTS (SELECT 1 FROM {_table(Account)} a WHERE a.id = m.account_id) GROUP BY 1",
             [locked, low, low, high, high],
         )
         marked = cursor.fetchall()

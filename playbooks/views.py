@@ -1,6 +1,8 @@
 """The CSM's cockpit ("My CTAs"), a CTA's card and its htmx actions, the account's CTA tab, and the admin's
 playbook and reason pages. Permission checks come from ``playbooks.policies``, writes from services."""
 
+from operator import itemgetter
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,8 +18,10 @@ from accounts import selectors as account_selectors
 from accounts.models import Account
 from csp.decorators import role_required
 from csp.models import Role
+from csp.roles import managed_user_ids
 from csp.selectors import assignable_owners
 from playbooks import policies, selectors, services
+from playbooks.cards import CardBuilder, form_errors
 from playbooks.forms import (
     CloseForm,
     CockpitFilterForm,
@@ -32,27 +36,25 @@ from playbooks.forms import (
 )
 from playbooks.models import CTA, CTAReason, CTATask, Playbook
 
-PAGE_SIZE = 50
+# 25 cards a page (was 50): each card carries its tasks and four action forms (with the whole reassign picker), so
+# 25 already make a long page of work, most pressing first; the group headers count everything and the pager
+# reaches the rest. Rendering is the bulk of the page's CPU, and it scales with the cards.
+PAGE_SIZE = 25
 
 
 def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def owner_options(owners) -> str:
-    """The reassign picker's <option>s, rendered once per page rather than once per card."""
-    return format_html_join("", '<option value="{}">{}</option>', ((o.pk, str(o)) for o in owners))
+def owner_options() -> str:
+    """The reassign picker's <option>s (each owner's ``str()``: full name, else e-mail), rendered once per page
+    rather than once per card, from plain rows (no User instances)."""
+    rows = assignable_owners().values_list("pk", "full_name", "email")
+    return format_html_join("", '<option value="{}">{}</option>', ((pk, name or email) for pk, name, email in rows))
 
 
-def _card_context(request, cta: CTA, can_act: bool, options: str | None = None, page: dict | None = None, **forms):
-    """What one card shows. ``page`` carries what is the same for every card of a page (today, the path the
-    action forms return to), computed once rather than once per card."""
-    user = request.user
-    tasks = [(t, policies.can_tick_task(user, t, can_act)) for t in cta.tasks.all()]
-    if options is None:
-        options = owner_options(assignable_owners()) if can_act else ""
-    page = page or {"today": timezone.localdate(), "here": request.get_full_path()}
-    return {"cta": cta, "can_act": can_act, "tasks": tasks, "owner_options": options, **page, **forms}
+def _options_for(user) -> str:
+    return owner_options() if user.role != Role.VIEWER else ""
 
 
 # --- cockpit ----------------------------------------------------------------------------------------------
@@ -68,6 +70,8 @@ def cockpit(request):
     form = CockpitFilterForm(params)
     form.is_valid()
     data = form.cleaned_data
+    # A manager's team, read once: the scope's owner list, the per-CSM counts and who may act on which card.
+    team_ids = managed_user_ids(user) if user.role == Role.MANAGER else None
     qs = selectors.cockpit_queryset(
         user=user,
         scope=data.get("scope") or "all",
@@ -76,19 +80,26 @@ def cockpit(request):
         cta_type=data.get("cta_type") or "",
         priority=data.get("priority") or "",
         account_name=data.get("account") or "",
+        team_ids=team_ids,
     )
-    counts = selectors.group_counts(qs, today)
+    team = None
+    if user.role in (Role.MANAGER, Role.ADMIN):
+        team = selectors.team_counts(user=user, today=today, team_ids=team_ids)
+    unfiltered = not any(data.get(f) for f in ("show", "cta_type", "priority", "account"))
+    if team_ids is not None and data.get("scope") == "team" and unfiltered:
+        # A manager's default view lists exactly the CTAs the per-CSM table counts: no second count of the team.
+        counts = selectors.team_group_counts(team)
+    else:
+        counts = selectors.group_counts(qs, today)
     paginator = Paginator(qs.values_list("id", flat=True), PAGE_SIZE)
     paginator.count = sum(counts.values())  # known from the aggregate: saves a COUNT query
     page = paginator.get_page(request.GET.get("page"))
-    ctas = selectors.ctas_in_order(list(page.object_list))
-    can_act = policies.cta_action_map(user, ctas)
-    options = owner_options(assignable_owners()) if user.role != Role.VIEWER else ""
-    groups = selectors.cockpit_groups(ctas, today)
-    shared = {"today": today, "here": request.get_full_path()}
+    rows = selectors.card_rows(list(page.object_list))
+    builder = CardBuilder(user=user, today=today, can_act=policies.cta_action_map_rows(user, rows, managed=team_ids))
+    groups = selectors.cockpit_groups(rows, today, due=itemgetter("due_date"))
     for group in groups:
         group["total"] = counts[group["key"]]
-        group["cards"] = [_card_context(request, c, can_act[c.pk], options, shared) for c in group["ctas"]]
+        group["cards"] = [builder.card(row) for row in group["ctas"]]
     params.pop("page", None)
     context = {
         "form": form,
@@ -96,12 +107,30 @@ def cockpit(request):
         "page": page,
         "querystring": params.urlencode(),
         "today": today,
-        "team_counts": selectors.team_counts(user=user, today=today)
-        if user.role in (Role.MANAGER, Role.ADMIN)
-        else None,
+        "here": request.get_full_path(),
+        "owner_options": _options_for(user),
+        "team_counts": team,
     }
     template = "playbooks/_cockpit_list.html" if _is_htmx(request) else "playbooks/cockpit.html"
     return render(request, template, context)
+
+
+def _card_context(request, pk: int, **forms) -> dict:
+    """One card (the CTA page, the htmx answer of a card's action), built as the cockpit builds its cards;
+    ``forms``: bound action forms whose errors the card shows."""
+    user = request.user
+    rows = selectors.card_rows([pk])
+    if not rows:
+        raise Http404("No such CTA")
+    builder = CardBuilder(user=user, today=timezone.localdate(), can_act=policies.cta_action_map_rows(user, rows))
+    card = builder.card(rows[0])
+    card["errors"] = form_errors(*forms.values())
+    return {
+        "card": card,
+        "can_act": card["can_act"],
+        "here": request.get_full_path(),
+        "owner_options": _options_for(user) if card["can_act"] else "",
+    }
 
 
 # --- one CTA ----------------------------------------------------------------------------------------------
@@ -125,11 +154,10 @@ def _respond(request, pk: int, done_message: str = "", status: int = 200, **form
     """After an action: the fresh card for htmx, else back where the user came from (or the CTA page)."""
     if forms:
         status = 200 if _is_htmx(request) else 400
-    if _is_htmx(request) or status != 200:
-        cta = _get_cta(pk)
-        context = _card_context(request, cta, policies.can_act_on_cta(request.user, cta), **forms)
-        template = "playbooks/_cta_card.html" if _is_htmx(request) else "playbooks/cta_detail.html"
-        return render(request, template, context, status=status)
+    if _is_htmx(request):
+        return render(request, "playbooks/_cta_card.html", _card_context(request, pk, **forms), status=status)
+    if status != 200:
+        return render(request, "playbooks/cta_detail.html", _detail_context(request, pk, **forms), status=status)
     if done_message:
         messages.success(request, done_message)
     target = request.POST.get("next", "")
@@ -138,11 +166,16 @@ def _respond(request, pk: int, done_message: str = "", status: int = 200, **form
     return redirect(target or "playbooks:cta_detail", **({} if target else {"pk": pk}))
 
 
+def _detail_context(request, pk: int, **forms) -> dict:
+    """The CTA page: its card, and the CTA itself for the header and footer (opened, source, playbook)."""
+    return {"cta": _get_cta(pk), **_card_context(request, pk, **forms)}
+
+
 @login_required
 def cta_detail(request, pk: int):
-    cta = _get_cta(pk)
-    context = _card_context(request, cta, policies.can_act_on_cta(request.user, cta))
-    return render(request, "playbooks/_cta_card.html" if _is_htmx(request) else "playbooks/cta_detail.html", context)
+    if _is_htmx(request):
+        return render(request, "playbooks/_cta_card.html", _card_context(request, pk))
+    return render(request, "playbooks/cta_detail.html", _detail_context(request, pk))
 
 
 @login_required

@@ -1,7 +1,6 @@
 """Accounts, contacts and contracts endpoints. Writes go through services; owner rules through policies."""
 
 from django.db.models import Prefetch
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -19,11 +18,12 @@ from accounts.api.serializers import (
 )
 from accounts.filters import AccountFilter, ContactFilter, ContractFilter
 from accounts.models import Account, AccountTeamMember, ContractRevision
+from csp.api.filtering import FilteredListBackend
 
 
 class AccountViewSet(viewsets.ModelViewSet):
     filterset_class = AccountFilter
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilteredListBackend]  # builds only the filters a request names
 
     def get_queryset(self):
         qs = selectors.account_list(user=self.request.user)
@@ -38,9 +38,12 @@ class AccountViewSet(viewsets.ModelViewSet):
         return AccountDetailSerializer if self.action == "retrieve" else AccountSerializer
 
     def list(self, request, *args, **kwargs):
-        # Same filters, scope and pagination; the page is read as plain rows (accounts.api.serializers).
+        # Same filters, scope and pagination; the page is read as plain rows (accounts.api.serializers), the
+        # count from the filtered accounts alone (without the joined names: csp.api.pagination).
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(account_list_values(queryset))
+        page = self.paginator.paginate_queryset(
+            account_list_values(queryset), request, view=self, count_queryset=queryset
+        )
         return self.get_paginated_response(account_list_data(page))
 
     def can_write_object(self, request, account):

@@ -280,7 +280,8 @@ def test_account_list_query_count(api_as, django_assert_num_queries, rows):
     parent = AccountFactory()
     AccountFactory.create_batch(rows, parent=parent)
     client = api_as("viewer")
-    # 1 COUNT(*) for pagination, 1 SELECT page (plain rows, the owner's and parent's names joined)
+    # 1 COUNT(*) for pagination (the accounts alone, no join), 1 SELECT page (plain rows, the owner's and parent's
+    # names joined)
     with django_assert_num_queries(2):
         assert client.get("/api/v1/accounts/?page_size=50").status_code == 200
 

@@ -190,3 +190,14 @@ def test_an_edit_recomputes_health(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         _contract(account)
     assert AccountHealth.objects.filter(account=account).exists()
+
+
+def test_refresh_financials_of_many_accounts_at_once():
+    """More than 100 ids go to PostgreSQL as one array (an import refreshes 2,000 accounts per chunk); the
+    result is the same as for a few, and accounts not named are left alone."""
+    contracts = ContractFactory.create_batch(120)
+    untouched = ContractFactory()
+    Account.objects.update(arr=0)
+    assert services.account_refresh_financials(account_ids={c.account_id for c in contracts}) == 120
+    assert set(Account.objects.exclude(pk=untouched.account_id).values_list("arr", flat=True)) == {Decimal("12000")}
+    assert Account.objects.get(pk=untouched.account_id).arr == 0

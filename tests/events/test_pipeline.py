@@ -231,3 +231,20 @@ def test_a_failed_recompute_in_place_is_queued_for_the_retry(post_v1, account, d
         refresh_usage(account_ids=[account.id])
     delay.assert_called_once_with([account.id])
     assert HealthPending.objects.filter(account=account).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-based refresh is PostgreSQL's")
+def test_a_mark_of_an_account_deleted_under_an_ingest_is_consumed_with_its_events(post_v1, account):
+    """Marks carry no database foreign key: an ingest racing an account's deletion can leave a mark and events of
+    a deleted account. The refresh consumes the mark and deletes those events (the cascade's work) instead of
+    failing on the rollups' foreign key, and still refreshes the other accounts."""
+    other = AccountFactory(external_id="ACME-2")
+    assert post_v1("batch", {"batch": [track(mid="a1"), track(mid="b1", group="ACME-2")]}).status_code == 200
+    gone_id = account.id
+    with connection.cursor() as cursor:  # the deletion committed between the ingest's lookup and its commit
+        cursor.execute("DELETE FROM accounts_account WHERE id = %s", [gone_id])
+    assert UsageMark.objects.filter(account_id=gone_id).exists()
+    assert sorted(pipeline.usage_refresh(account_ids=[gone_id, other.id])) == [other.id]
+    assert not UsageMark.objects.exists()
+    assert not Event.objects.filter(account_id=gone_id).exists()
+    assert AccountDailyEvent.objects.get(account=other).count == 1

@@ -63,7 +63,9 @@ def test_50k_rows_in_process_with_progress(client_as, django_capture_on_commit_c
     seen.clear()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("imports:start", args=[job.pk]))
-    assert seen[0] == (2000, ROWS) and (26_000, ROWS) in seen and seen[-1] == (ROWS, ROWS)
+    # The first chunk's progress is written at once, later ones at most every PROGRESS_EVERY seconds; the page
+    # never goes backwards and shows the whole file once the job is done.
+    assert seen[0] == (2000, ROWS) and seen == sorted(seen)
     assert _shown(client, job.pk) == (ROWS, ROWS)
     assert Account.objects.count() == ROWS
     assert "Imported" in client.get(reverse("imports:detail", args=[job.pk])).content.decode()

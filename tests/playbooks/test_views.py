@@ -235,9 +235,9 @@ def test_cockpit_query_count_csm(client_as, django_assert_num_queries, own_accou
     for cta in CTAFactory.create_batch(rows, account=foreign_account):  # csm only holds a task here
         CTATaskFactory(cta=cta, assignee=csm)
     client = client_as("csm")
-    # session, user, group-count aggregate, the page's CTA ids, those CTAs (account, owners, reason, playbook
-    # joined), tasks (assignee, completed_by joined), comments (author joined), the csm's account-team
-    # memberships (who may act), the assignable owners for the reassign picker
+    # session, user, group-count aggregate, the page's CTA ids, those CTAs as card rows (account, owner and
+    # their team, reason, closer joined), tasks (assignee, completed_by joined), comments (author joined), the
+    # csm's account-team memberships (who may act), the assignable owners for the reassign picker
     with django_assert_num_queries(9):
         assert client.get(reverse("playbooks:cockpit")).status_code == 200
 
@@ -246,10 +246,14 @@ def test_cockpit_query_count_csm(client_as, django_assert_num_queries, own_accou
 def test_cockpit_query_count_manager(client_as, django_assert_num_queries, own_account, rows):
     _ctas(own_account, rows)
     client = client_as("manager")
-    # session, user, group-count aggregate, the page's CTA ids, those CTAs, tasks, comments, the manager's team
-    # ids (who may act), assignable owners, per-owner team counts
+    # session, user, the manager's team ids (read once: the team scope's owner list, who may act, the per-CSM
+    # counts), per-owner team counts (their sums are the group counts of this unfiltered team view), those
+    # owners' names, the page's CTA ids, those CTAs as card rows, tasks, comments, assignable owners
     with django_assert_num_queries(10):
         assert client.get(reverse("playbooks:cockpit")).status_code == 200
+    # filtered, the groups are counted apart: one more aggregate
+    with django_assert_num_queries(11):
+        assert client.get(reverse("playbooks:cockpit"), {"priority": "medium"}).status_code == 200
 
 
 @pytest.mark.parametrize("rows", [1, 20])

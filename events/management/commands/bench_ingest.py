@@ -102,7 +102,9 @@ class Command(BaseCommand):
             for number in range(1, opts["rounds"] + 1):
                 bodies, rows = self._payloads(source, accounts, n_events, size)
                 copy_secs, copy_cpu = self._copy(rows, streams)
-                api_secs, drain_secs, api_cpu, cpu = self._api_run(key, bodies, opts, workers, list(accounts.values()))
+                api_secs, drain_secs, api_cpu, cpu, split = self._api_run(
+                    key, bodies, opts, workers, list(accounts.values())
+                )
                 results.append((api_secs, copy_secs, copy_cpu / api_cpu * 100))
                 self.stdout.write(
                     f"Round {number}: API {n_events / api_secs:,.0f} events/s, COPY x{streams} "
@@ -110,6 +112,11 @@ class Command(BaseCommand):
                     f"(ratio {copy_secs / api_secs * 100:.1f}%, CPU ratio {copy_cpu / api_cpu * 100:.0f}%); "
                     f"refreshes done {drain_secs:.1f} s after the last answer; CPU during the API run: {cpu}; "
                     f"{load_average()}"
+                )
+                per_event = ", ".join(f"{name} {secs / n_events * 1e6:.0f}" for name, secs in split.items())
+                self.stdout.write(
+                    f"Round {number} CPU per event (µs): {per_event}; total {api_cpu / n_events * 1e6:.0f} "
+                    f"against COPY's {copy_cpu / n_events * 1e6:.0f} a row; {load_average()}"
                 )
         finally:
             stop(*workers)
@@ -190,7 +197,13 @@ class Command(BaseCommand):
             f"until the refreshes were done {workers_total:.1f} s"
         )
         api_cpu = server_cpu + workers_total + backends[APP_WEB] + client_cpu
-        return api_secs, drain_secs, api_cpu, cpu
+        split = {
+            "gunicorn": server_cpu,
+            "its PostgreSQL backends": backends[APP_WEB],
+            "Celery workers and their backends": workers_total,
+            "bench clients": client_cpu,
+        }
+        return api_secs, drain_secs, api_cpu, cpu, split
 
     def _drain(self, account_ids: list[int]) -> float:
         """Seconds until the workers have consumed every mark and claim of the bench accounts."""

@@ -35,9 +35,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from csp import benchtools
-from csp.benchtools import load_average, server_env, start_gunicorn, start_worker, stop
+from csp.benchtools import backend_cpu, load_average, server_env, start_gunicorn, start_worker, stop, tree_cpu
 
 INNER = "CSP_IMPORT_BENCH_INNER"
+WORKER_APP = "csp-import-bench-worker"
 POLL = 0.1  # seconds between status polls (the import page polls every second)
 
 
@@ -120,6 +121,9 @@ class Command(BaseCommand):
             "--profile", action="store_true",
             help="Instead: call the services the tasks call, in this process under cProfile, and print the top.",
         )  # fmt: skip
+        parser.add_argument(
+            "--skip", default="", help="Comma-separated words: files whose label has one are skipped (e.g. contacts).",
+        )  # fmt: skip
         parser.add_argument("--keep", action="store_true", help="Keep the scratch database afterwards.")
 
     def handle(self, *args, **opts):
@@ -149,6 +153,7 @@ class Command(BaseCommand):
             argv = [sys.executable, "manage.py", "bench_import", "--rows", str(opts["rows"]), "--rounds",
                     str(opts["rounds"]), "--port", str(opts["port"])]  # fmt: skip
             argv += ["--fresh"] if opts["fresh"] else []
+            argv += ["--skip", opts["skip"]] if opts["skip"] else []
             argv += ["--profile"] if opts["profile"] else []
             code = subprocess.run(argv, env=env, cwd=settings.BASE_DIR).returncode
         finally:
@@ -172,7 +177,8 @@ class Command(BaseCommand):
         # As production runs it, behind a TLS proxy that says the request came over https.
         env = server_env(SECRET_KEY=os.environ["SECRET_KEY"], BEHIND_TLS_PROXY="true")
         # The worker consumes the queue the import tasks are routed to, as a production worker would.
-        worker = start_worker(queues="long", concurrency=1, env=env)
+        # Named connections: the CPU of the worker's PostgreSQL backend is counted with the worker's own.
+        worker = start_worker(queues="long", concurrency=1, env=dict(env, PGAPPNAME=WORKER_APP))
         web = None
         try:
             web = start_gunicorn(opts["port"], env=env)
@@ -185,8 +191,11 @@ class Command(BaseCommand):
             for round_no in range(opts["rounds"]):
                 if opts["fresh"] and round_no:
                     self._empty()
+                skip = [word for word in opts["skip"].split(",") if word]
                 for label, kind, content in files(n):
-                    sample = self._one(client, kind, content, n)
+                    if any(word in label for word in skip):
+                        continue
+                    sample = self._one(client, kind, content, n, worker.pid)
                     samples.setdefault(label, []).append(sample)
                     self._print(f"[{round_no + 1}] {label}", n, sample)
             if opts["rounds"] > 1:
@@ -241,8 +250,22 @@ class Command(BaseCommand):
 
         Account.objects.all().delete()  # contacts and contracts cascade
 
-    def _one(self, client: Client, kind: str, content: bytes, n: int) -> dict:
+    def _one(self, client: Client, kind: str, content: bytes, n: int, worker_pid: int) -> dict:
         body, content_type = _multipart({"kind": kind, "all_or_nothing": "false"}, f"{kind}.csv", content)
+
+        # The worker's backend closes at the end of each task, so it is sampled at every poll (its last sample
+        # counts: the CPU of the last poll interval is missed).
+        self.backends: dict[int, float] = {}
+
+        def cpu():  # the worker process tree and its database backend
+            self.backends = dict(backend_cpu([WORKER_APP])[WORKER_APP])
+            return tree_cpu(worker_pid), dict(self.backends)
+
+        def spent(before):
+            backend = sum(v - before[1].get(pid, 0.0) for pid, v in self.backends.items())
+            return tree_cpu(worker_pid) - before[0], backend
+
+        c0 = cpu()
         t0 = time.perf_counter()
         status, job = client.call("POST", "/api/v1/imports/", body, content_type)
         if status != 201:
@@ -250,12 +273,15 @@ class Command(BaseCommand):
         t_uploaded = time.perf_counter()
         job = self._wait(client, job["id"], "validated")
         t_validated = time.perf_counter()
+        dry_cpu = spent(c0)
+        c1 = cpu()
         status, started = client.call("POST", f"/api/v1/imports/{job['id']}/start/", b"{}", "application/json")
         if status != 202:
             raise CommandError(f"start answered {status}: {started}")
         t_start = time.perf_counter()
         job = self._wait(client, job["id"], "done")
         t_done = time.perf_counter()
+        import_cpu = spent(c1)
         counts = f"create {job['created_count']}, update {job['updated_count']}, reject {job['rejected_count']}"
         if job["processed_rows"] != n:
             raise CommandError(f"the import processed {job['processed_rows']} of {n} rows")
@@ -266,7 +292,8 @@ class Command(BaseCommand):
             "total": t_done - t0,
             "load": load_average(),
             "counts": counts,
-        }
+            "dry_py": dry_cpu[0], "dry_db": dry_cpu[1], "imp_py": import_cpu[0], "imp_db": import_cpu[1],
+        }  # fmt: skip
 
     def _wait(self, client: Client, job_id: int, wanted: str) -> dict:
         deadline = time.monotonic() + 1800
@@ -274,6 +301,7 @@ class Command(BaseCommand):
             status, job = client.call("GET", f"/api/v1/imports/{job_id}/")
             if status != 200:
                 raise CommandError(f"polling the job answered {status}: {job}")
+            self.backends.update(backend_cpu([WORKER_APP])[WORKER_APP])
             if job["status"] == wanted:
                 return job
             if job["status"] == "failed":
@@ -286,4 +314,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{label:<36} upload {rate('upload')} | dry run {rate('dry_run')} | import {rate('import')} | "
             f"upload→done {rate('total')}  ({s['counts']}; {s['load']})"
+        )
+        us = lambda key: 1e6 * s[key] / n  # noqa: E731
+        self.stdout.write(
+            f"{'':<36} CPU per row: dry run worker {us('dry_py'):5.0f} µs + its PostgreSQL backend "
+            f"{us('dry_db'):4.0f} µs"
+            f" | import worker {us('imp_py'):5.0f} µs + backend {us('imp_db'):4.0f} µs"
         )

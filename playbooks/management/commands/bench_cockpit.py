@@ -1,12 +1,13 @@
 """Benchmark of the CTA cockpit as production serves it: gunicorn (as the Dockerfile runs it) over HTTP, sessions
-logged in through the login form, concurrent clients. Prints p50 / p95 / p99, req/s and the load average; asserts
-nothing.
+logged in through the login form, concurrent clients. Prints p50 / p95 / p99, req/s, the CPU a request took in
+gunicorn and in the PostgreSQL backends serving it, and the load average; asserts nothing.
 
 The data are committed rows (gunicorn is another process, so a rolled-back transaction cannot be used): teams of
 CSMs with a manager each, accounts owned by the CSMs and CTAs with three tasks each, all marked ``bench-cockpit``
 and deleted at the end unless ``--keep`` (``--reuse`` reuses kept rows when the CTA count matches).
 
-    python manage.py bench_cockpit --ctas 100000 --teams 1 --duration 20
+    python manage.py bench_cockpit --duration 10                # 100,000 CTAs, 5 teams: the issue's target
+    python manage.py bench_cockpit --keep --reuse --only manager  # keep the seed between runs, manager pages only
 """
 
 import html
@@ -23,7 +24,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from accounts.models import Account
-from csp.benchtools import free_port, http_load, load_average, percentile, server_env, start_gunicorn, stop, tree_cpu
+from csp.benchtools import (
+    backend_cpu,
+    backend_cpu_since,
+    free_port,
+    http_load,
+    load_average,
+    percentile,
+    server_env,
+    start_gunicorn,
+    stop,
+    tree_cpu,
+)
 from csp.models import Role, Team, User
 from playbooks.models import CTA, CTATask
 
@@ -65,6 +77,8 @@ CLEANUP_SQL = [
     f"DELETE FROM playbooks_ctacomment WHERE cta_id IN ({BENCH_CTAS})",
     f"DELETE FROM playbooks_cta WHERE id IN ({BENCH_CTAS})",
 ]
+# Application name of gunicorn's database connections (libpq reads PGAPPNAME), to count their backends' CPU.
+APP_WEB = "bench-cockpit-web"
 PASSWORD = secrets.token_urlsafe(16)  # bench users only: they are deleted afterwards
 
 
@@ -218,7 +232,7 @@ class Command(BaseCommand):
     def _run(self, opts, users):
         port = opts["port"] or free_port()
         # Production sits behind a TLS proxy (HTTPS redirect, secure cookies): the clients send its X-Forwarded-Proto.
-        env = server_env(BEHIND_TLS_PROXY="true")
+        env = server_env(BEHIND_TLS_PROXY="true", PGAPPNAME=APP_WEB)
         kwargs = {"workers": opts["workers"]} if opts["workers"] else {}
         server = start_gunicorn(port, env=env, **kwargs)
         wanted = {w.strip() for w in opts["only"].split(",") if w.strip()}
@@ -237,16 +251,18 @@ class Command(BaseCommand):
                 for label, email, path in pages:
                     own, work = sessions[email], [("GET", path, None)] * opts["clients"]
                     http_load(port, work, clients=opts["clients"], headers=lambda n, own=own: own[n])  # warm-up
-                    cpu_before = tree_cpu(server.pid)
+                    cpu_before, backends_before = tree_cpu(server.pid), backend_cpu([APP_WEB])
                     result = http_load(
                         port, work, clients=opts["clients"], duration=opts["duration"],
                         headers=lambda n, own=own: own[n],
                     )  # fmt: skip
                     cpu = tree_cpu(server.pid) - cpu_before
+                    db_cpu = backend_cpu_since(backends_before)[APP_WEB]
                     results[label].append(result)
-                    per = 1000 * cpu / max(1, len(result.latencies))
+                    per, db_per = (1000 * v / max(1, len(result.latencies)) for v in (cpu, db_cpu))
                     self.stdout.write(
-                        f"[{round_no}] {label:<40} {result.summary()}; gunicorn CPU {per:.0f} ms/req; {load_average()}"
+                        f"[{round_no}] {label:<40} {result.summary()}; CPU a request: gunicorn {per:.0f} ms + "
+                        f"PostgreSQL {db_per:.0f} ms; {load_average()}"
                     )
         finally:
             stop(server)
