@@ -2,6 +2,7 @@
 score in Python. The number of queries depends on the sources used, never on the number of accounts."""
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -9,18 +10,23 @@ from accounts.models import Account
 from health.assignment import Assigner, segment_claims
 from health.measures import MEASURES, run_sources
 from health.models import Scorecard
-from health.scoring import MeasureSpec, score
+from health.scoring import CompiledScorecard, MeasureSpec
 
 
 @dataclass
 class Result:
-    """The computed health of one account as of a day."""
+    """The computed health of one account as of a day; the breakdown is kept as the JSON text snapshots store
+    (``breakdown`` decodes it)."""
 
     account_id: int
     scorecard: Scorecard
     score: float | None
     band: str
-    breakdown: dict
+    breakdown_json: str
+
+    @property
+    def breakdown(self) -> dict:
+        return json.loads(self.breakdown_json)
 
 
 def load_scorecards() -> list[Scorecard]:
@@ -36,13 +42,19 @@ def _specs(card: Scorecard) -> list[MeasureSpec]:
     ]
 
 
+def compile_scorecard(card: Scorecard) -> CompiledScorecard:
+    """The scorecard's measures with their registry value functions, ready for scoring many accounts."""
+    specs = _specs(card)
+    return CompiledScorecard(card.id, specs, [MEASURES[s.key].value for s in specs], card.missing_policy)
+
+
 @dataclass
 class Prepared:
     """The accounts to score with their scorecards and every source's rows, ready for ``iter_results``."""
 
     as_of: dt.date
     assigned: list[tuple[int, dt.datetime | None, Scorecard]]
-    specs: dict[int, list[MeasureSpec]]
+    compiled: dict[int, CompiledScorecard]
     data: dict[str, dict]
 
     @property
@@ -68,25 +80,35 @@ def prepare(
             assigned.append((account_id, touched, card))
     if not assigned:
         return None
-    specs = {card.id: _specs(card) for card in scorecards}
-    used_keys = {s.key for _a, _t, card in assigned for s in specs[card.id]}
+    compiled = {card.id: compile_scorecard(card) for card in scorecards}
+    used_keys = {key for card_id in {c.id for _a, _t, c in assigned} for key in compiled[card_id].keys}
     needed = {src for key in used_keys for src in MEASURES[key].sources if src != "account"}
     # A handful of accounts: filter the sources by id; otherwise aggregate everything (cheaper than a huge IN).
     scope = [a for a, _t, _c in assigned] if account_ids is not None else None
-    return Prepared(as_of, assigned, specs, run_sources(needed, scope, as_of, parallel=parallel))
+    return Prepared(as_of, assigned, compiled, run_sources(needed, scope, as_of, parallel=parallel))
+
+
+def iter_scored(prepared: Prepared) -> Iterator[tuple[int, Scorecard, float | None, str, str]]:
+    """Score every prepared account in Python (no queries), one at a time so writes can stream alongside:
+    ``(account_id, scorecard, score, band, breakdown_json)``. The hot loop of a full recompute: one row dict is
+    refilled per account (measures only read it) and each scorecard was compiled once (``compile_scorecard``)."""
+    as_of, compiled = prepared.as_of, prepared.compiled
+    sources = [(name, rows, rows.get(None)) for name, rows in prepared.data.items()]
+    account: dict = {"last_touchpoint_at": None}
+    row: dict = {"account": account, "as_of": as_of}
+    for account_id, touched, card in prepared.assigned:
+        for name, rows, default in sources:
+            row[name] = rows.get(account_id, default)
+        account["last_touchpoint_at"] = touched
+        scorer = compiled[card.id]
+        total, breakdown_json = scorer.score_json([fn(row) for fn in scorer.value_fns])
+        yield account_id, card, total, card.band_for(total), breakdown_json
 
 
 def iter_results(prepared: Prepared) -> Iterator[Result]:
-    """Score every prepared account in Python (no queries), one at a time so writes can stream alongside."""
-    as_of, data, specs = prepared.as_of, prepared.data, prepared.specs
-    value_fns = {card_id: [MEASURES[s.key].value for s in card_specs] for card_id, card_specs in specs.items()}
-    defaults = {name: rows.get(None) for name, rows in data.items()}
-    for account_id, touched, card in prepared.assigned:
-        row = {name: rows.get(account_id, defaults[name]) for name, rows in data.items()}
-        row["account"] = {"last_touchpoint_at": touched}
-        row["as_of"] = as_of
-        total, breakdown = score(specs[card.id], [fn(row) for fn in value_fns[card.id]], card.missing_policy)
-        yield Result(account_id, card, total, card.band_for(total), breakdown)
+    """``iter_scored`` as ``Result`` objects."""
+    for scored in iter_scored(prepared):
+        yield Result(*scored)
 
 
 def compute(
