@@ -106,25 +106,16 @@ def _varied_accounts(today: dt.date, n: int = 24) -> list[int]:
     return [*ids, healthy.id]
 
 
+CURRENT = ("account_id", "scorecard_id", "score", "band", "previous_score", "previous_band", "trend", "fingerprint",
+           "override_id")  # fmt: skip
+
+
 def _state(ids: list[int]) -> dict:
     snaps = HealthSnapshot.objects.filter(account_id__in=ids).order_by("account_id", "id")
+    current = AccountHealth.objects.filter(account_id__in=ids).order_by("account_id")
     return {
         "snapshots": [(s.account_id, s.scorecard_id, s.as_of, s.score, s.band, s.breakdown, s.source) for s in snaps],
-        "current": list(
-            AccountHealth.objects.filter(account_id__in=ids)
-            .order_by("account_id")
-            .values_list(
-                "account_id",
-                "scorecard_id",
-                "score",
-                "band",
-                "previous_score",
-                "previous_band",
-                "trend",
-                "fingerprint",
-                "override_id",
-            )  # fmt: skip
-        ),
+        "current": list(current.values_list(*CURRENT)),
     }
 
 
