@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from accounts.models import Account
 from health.assignment import Assigner, segment_claims
+from health.compiled import CompiledScorecard
 from health.measures import MEASURES, run_sources
 from health.models import Scorecard
-from health.scoring import CompiledScorecard, MeasureSpec
+from health.scoring import MeasureSpec
 
 
 @dataclass

@@ -5,12 +5,9 @@ A breakdown entry is stored compactly as ``[value, points, weight, contribution]
 a value of None means the measure had no data).
 """
 
-import json
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import orjson
 
 from health.models import Interpolation, MissingPolicy
 
@@ -92,69 +89,3 @@ def score(
 def expand(entry: Sequence) -> dict:
     """A stored breakdown entry with its parts named, and ``missing`` when the measure had no data."""
     return {**dict(zip(ENTRY, entry, strict=True)), "missing": entry[0] is None}
-
-
-def _json(value) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
-class CompiledScorecard:
-    """A scorecard's measures compiled once per recompute for the hot loop: each measure's value function, weight
-    and breakpoints as plain tuples, and the breakdown JSON built with ``orjson``. ``score_json`` gives exactly
-    what ``score`` gives (same arithmetic in the same order) plus the breakdown as the compact JSON text that
-    ``json.dumps(..., separators=(",", ":"))`` writes; the event-driven and the full recompute both use it."""
-
-    __slots__ = ("_dumps", "_measures", "_zero", "card_id", "keys", "value_fns")
-
-    def __init__(self, card_id: int | None, measures: Sequence[MeasureSpec], value_fns: Sequence, missing_policy: str):
-        self.card_id = card_id
-        self.keys = tuple(m.key for m in measures)
-        self.value_fns = tuple(value_fns)
-        self._measures = tuple((m.key, m.weight, m.xs, m.breakpoints, m.step) for m in measures)
-        self._zero = missing_policy == MissingPolicy.ZERO
-        # orjson writes floats as Python's repr does, except exponents below -4 ("1e-7", not "1e-07"); a rounded
-        # value, points or contribution never has one, a weight might: such a scorecard keeps the json module.
-        same = all(orjson.dumps(m.weight).decode() == _json(m.weight) for m in measures)
-        self._dumps = (lambda obj: orjson.dumps(obj).decode()) if same else _json
-
-    def score_json(self, values: Sequence[float | None]) -> tuple[float | None, str]:
-        """``score(measures, values, missing_policy)`` as (total, breakdown JSON text)."""
-        # Hot loop of a full recompute: one pass for the points and the weights counted, one for the breakdown.
-        # round() is the costly call here; an integral value rounds to itself, so that case skips it.
-        zero = self._zero
-        points = []
-        counted = 0.0
-        for (_key, weight, xs, breakpoints, step), value in zip(self._measures, values):  # noqa: B905
-            if value is None:
-                if not zero:
-                    points.append(None)
-                    continue
-                pts = 0.0
-            else:
-                pts = _points(value, xs, breakpoints, step)
-            counted += weight
-            points.append(pts)
-        if not counted:  # nothing counted (every measure missing, or only zero weights): no score
-            return None, self._dumps(
-                {
-                    key: [None if value is None else round(value, 2), None, weight, None]
-                    for (key, weight, _xs, _bp, _step), value in zip(self._measures, values)  # noqa: B905
-                }
-            )
-        total = 0.0
-        breakdown = {}
-        for (key, weight, _xs, _bp, _step), value, pts in zip(self._measures, values, points):  # noqa: B905
-            if pts is None:
-                breakdown[key] = [None, None, weight, None]
-                continue
-            contribution = pts * weight / counted
-            total += contribution
-            if value is not None and not (type(value) is float and value.is_integer()):
-                value = round(value, 2)
-            breakdown[key] = [
-                value,
-                pts if pts.is_integer() else round(pts, 1),
-                weight,
-                contribution if contribution.is_integer() else round(contribution, 2),
-            ]
-        return round(total, 1), self._dumps(breakdown)

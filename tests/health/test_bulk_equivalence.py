@@ -11,8 +11,9 @@ from django.utils import timezone
 from accounts.models import Tier
 from events.models import AccountDailyEvent, KeyFeature
 from health import bulk, services
+from health.compiled import CompiledScorecard
 from health.models import AccountHealth, HealthSnapshot, Interpolation, MissingPolicy, Scorecard, SentimentPulse
-from health.scoring import CompiledScorecard, MeasureSpec, score
+from health.scoring import MeasureSpec, score
 from support.models import Ticket
 from tests.factories import AccountFactory, ContractFactory
 from tests.health.factories import MeasureFactory, ScorecardFactory, add_users
