@@ -3,13 +3,14 @@ score in Python. The number of queries depends on the sources used, never on the
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 
 from accounts.models import Account
 from health.assignment import Assigner, segment_claims
 from health.compiled import CompiledScorecard
-from health.measures import MEASURES, run_sources
+from health.measures import MEASURES, run_sources, start_sources
 from health.models import Scorecard
 from health.scoring import MeasureSpec
 
@@ -70,6 +71,34 @@ def prepare(
     only the accounts that scorecard applies to are kept (history recompute of one scorecard). ``parallel`` runs
     the source queries on separate connections at once (only valid outside a transaction)."""
     scorecards = load_scorecards()
+    compiled = {card.id: compile_scorecard(card) for card in scorecards}
+    pending = None
+    if parallel and account_ids is None and scorecard_id is None:
+        # A full recompute: the sources start at once and the accounts are read and assigned meanwhile. They are
+        # the sources of every scorecard (a scorecard no account gets only costs its queries, never a result).
+        pending = start_sources(_needed(compiled[card.id] for card in scorecards), None, as_of)
+    try:
+        assigned = _assign(scorecards, account_ids, scorecard_id)
+    except BaseException:
+        if pending is not None:
+            with suppress(Exception):
+                pending()  # let the queries finish and their connections close before raising
+        raise
+    if pending is not None:
+        data = pending()  # waited for even without accounts: no query outlives the call
+        return Prepared(as_of, assigned, compiled, data) if assigned else None
+    if not assigned:
+        return None
+    needed = _needed(compiled[card_id] for card_id in {c.id for _a, _t, c in assigned})
+    # A handful of accounts: filter the sources by id; otherwise aggregate everything (cheaper than a huge IN).
+    scope = [a for a, _t, _c in assigned] if account_ids is not None else None
+    return Prepared(as_of, assigned, compiled, run_sources(needed, scope, as_of, parallel=parallel))
+
+
+def _assign(
+    scorecards: list[Scorecard], account_ids: list[int] | None, scorecard_id: int | None
+) -> list[tuple[int, dt.datetime | None, Scorecard]]:
+    """``(account_id, last_touchpoint_at, scorecard)`` of the accounts to score (two queries and one per segment)."""
     assigner = Assigner(scorecards, segment_claims(scorecards, account_ids))
     accounts = Account.objects.order_by()
     if account_ids is not None:
@@ -79,14 +108,12 @@ def prepare(
         card = assigner.scorecard_for(tier=tier, account_id=account_id)
         if card is not None and (scorecard_id is None or card.id == scorecard_id):
             assigned.append((account_id, touched, card))
-    if not assigned:
-        return None
-    compiled = {card.id: compile_scorecard(card) for card in scorecards}
-    used_keys = {key for card_id in {c.id for _a, _t, c in assigned} for key in compiled[card_id].keys}
-    needed = {src for key in used_keys for src in MEASURES[key].sources if src != "account"}
-    # A handful of accounts: filter the sources by id; otherwise aggregate everything (cheaper than a huge IN).
-    scope = [a for a, _t, _c in assigned] if account_ids is not None else None
-    return Prepared(as_of, assigned, compiled, run_sources(needed, scope, as_of, parallel=parallel))
+    return assigned
+
+
+def _needed(cards: Iterable[CompiledScorecard]) -> set[str]:
+    """The sources the measures of these scorecards read (``account`` comes with the account list)."""
+    return {src for card in cards for key in card.keys for src in MEASURES[key].sources if src != "account"}
 
 
 def iter_scored(prepared: Prepared) -> Iterator[tuple[int, Scorecard, float | None, str, str]]:
