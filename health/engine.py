@@ -44,10 +44,28 @@ def _specs(card: Scorecard) -> list[MeasureSpec]:
     ]
 
 
+# Compiled scorecards by everything compiling reads: compiling costs milliseconds, more than one account's scoring,
+# so the event-driven recomputes of a process reuse them until the scorecard changes.
+_COMPILED: dict[tuple, CompiledScorecard] = {}
+_COMPILED_MAX = 64
+
+
 def compile_scorecard(card: Scorecard) -> CompiledScorecard:
     """The scorecard's measures with their registry value functions, ready for scoring many accounts."""
     specs = _specs(card)
-    return CompiledScorecard(card.id, specs, [MEASURES[s.key].value for s in specs], card.missing_policy)
+    fns = tuple(MEASURES[s.key].value for s in specs)
+    key = (
+        card.id,
+        card.missing_policy,
+        fns,
+        tuple((s.key, type(s.weight), s.weight, s.breakpoints, s.interpolation) for s in specs),
+    )
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()  # old versions of edited scorecards
+        compiled = _COMPILED[key] = CompiledScorecard(card.id, specs, fns, card.missing_policy)
+    return compiled
 
 
 @dataclass

@@ -12,6 +12,7 @@ from accounts.models import Tier
 from events.models import AccountDailyEvent, KeyFeature
 from health import bulk, services
 from health.compiled import CompiledScorecard
+from health.engine import compile_scorecard
 from health.models import AccountHealth, HealthSnapshot, Interpolation, MissingPolicy, Scorecard, SentimentPulse
 from health.scoring import MeasureSpec, score
 from support.models import Ticket
@@ -152,3 +153,23 @@ def test_bulk_and_single_account_paths_give_identical_results(monkeypatch):
     assert {row[3] for row in bulk_first["current"]} >= {"red", "yellow", "green"}  # a varied set indeed
     assert bulk_first["snapshots"] == single_first["snapshots"]
     assert bulk_first["current"] == single_first["current"]
+
+
+def test_compiled_scorecards_are_reused_until_the_scorecard_changes(no_scorecards):
+    card = ScorecardFactory(is_default=True)
+    measure = MeasureFactory(scorecard=card, key="active_users_30d", weight=2, breakpoints=[[0, 0], [10, 100]])
+    MeasureFactory(scorecard=card, key="open_tickets", weight=1, breakpoints=[[0, 100], [4, 0]])
+
+    def compiled():
+        return compile_scorecard(Scorecard.objects.prefetch_related("measures").get(pk=card.pk))
+
+    first = compiled()
+    assert compiled() is first  # an event-driven recompute does not compile again
+    assert first.score_json([5.0, 2.0])[0] == round((50 * 2 + 50) / 3, 1)
+    measure.weight = 1
+    measure.save()
+    changed = compiled()
+    assert changed is not first and changed.score_json([5.0, 2.0])[0] == 50.0
+    card.missing_policy = MissingPolicy.ZERO
+    card.save()
+    assert compiled().score_json([None, 2.0])[0] == 25.0  # missing counts as 0 points now
