@@ -104,9 +104,23 @@ def run_sources(
     names = sorted(set(names))
     if not parallel or len(names) < 2:
         return {name: SOURCES[name](account_ids, as_of) for name in names}
-    with ThreadPoolExecutor(max_workers=len(names)) as pool:
-        futures = {name: pool.submit(_in_thread, name, account_ids, as_of) for name in names}
-        return {name: future.result() for name, future in futures.items()}
+    return start_sources(names, account_ids, as_of)()
+
+
+def start_sources(names: Iterable[str], account_ids: list[int] | None, as_of: dt.date) -> Callable[[], dict[str, Rows]]:
+    """Start the named sources at once on separate connections (only valid outside a transaction) and return the
+    function that waits for their rows: the caller does its own work meanwhile."""
+    names = sorted(set(names))
+    pool = ThreadPoolExecutor(max_workers=max(1, len(names)))
+    futures = {name: pool.submit(_in_thread, name, account_ids, as_of) for name in names}
+
+    def rows() -> dict[str, Rows]:
+        try:
+            return {name: future.result() for name, future in futures.items()}
+        finally:
+            pool.shutdown(wait=True)
+
+    return rows
 
 
 # --- sources ----------------------------------------------------------------------------------------------

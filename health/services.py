@@ -2,7 +2,6 @@
 Scorecard edits live in ``health.scorecards``."""
 
 import datetime as dt
-import json
 import zlib
 from dataclasses import dataclass
 from functools import partial
@@ -16,7 +15,7 @@ from csp.locks import advisory_xact_lock
 from csp.models import User
 from health.assignment import account_q
 from health.bulk import insert_snapshots, snapshot_writer, upsert_current
-from health.engine import Prepared, compute, iter_results, load_scorecards, prepare
+from health.engine import Prepared, compute, iter_scored, load_scorecards, prepare
 from health.measures import active_overrides
 from health.models import (
     AccountHealth,
@@ -113,40 +112,38 @@ def _persist(prepared: Prepared, everyone: bool, now: dt.datetime, source: str) 
     overrides = active_overrides(ids, as_of)
     stats = RecomputeStats(scored=len(prepared.assigned))
     rows, changes = [], []
-    dumps = json.JSONEncoder(separators=(",", ":")).encode
     day, now_text = as_of.isoformat(), now.isoformat()  # written as text: one conversion, not one per row
     with snapshot_writer(expected=len(prepared.assigned)) as add_snapshot:
-        for r in iter_results(prepared):
-            breakdown_json = dumps(r.breakdown)
+        for account_id, card, score, band, breakdown_json in iter_scored(prepared):
             # The day is part of the fingerprint: every account gets at least one snapshot a day.
-            fp = _fingerprint(day, r.scorecard.id, r.score, breakdown_json)
-            cur = current.get(r.account_id)
+            fp = _fingerprint(day, card.id, score, breakdown_json)
+            cur = current.get(account_id)
             changed_at = None  # None keeps the stored value (see health.bulk)
             if cur is None:
                 old_score = old_band = prev_score = prev_band = None
                 changed_at = now
             else:
                 _aid, old_score, old_band, prev_score, prev_band, _fp = cur
-                if old_score != r.score:
+                if old_score != score:
                     prev_score, prev_band, changed_at = old_score, old_band, now
             if cur is None or cur[5] != fp:
-                add_snapshot((r.account_id, r.scorecard.id, now_text, day, r.score, r.band, breakdown_json, source))
+                add_snapshot((account_id, card.id, now_text, day, score, band, breakdown_json, source))
                 stats.snapshots += 1
-            if (old_band or "") != r.band:
+            if (old_band or "") != band:
                 changes.append(
                     {
-                        "account_id": r.account_id,
+                        "account_id": account_id,
                         "old_band": old_band or None,
-                        "new_band": r.band or None,
+                        "new_band": band or None,
                         "old_score": old_score,
-                        "new_score": r.score,
+                        "new_score": score,
                     }
                 )
-            override = overrides.get(r.account_id)
-            trend = _trend(r.score, prev_score)
+            override = overrides.get(account_id)
+            trend = _trend(score, prev_score)
             rows.append(
                 (
-                    r.account_id, r.scorecard.id, r.score, r.band, prev_score, prev_band or "", trend, fp, now,
+                    account_id, card.id, score, band, prev_score, prev_band or "", trend, fp, now,
                     changed_at, override.id if override else None,
                 )
             )  # fmt: skip
@@ -167,7 +164,6 @@ def health_recompute_history(
     Current rows and signals are left alone: history is not news. Returns the number of snapshots written."""
     today = today or timezone.localdate()
     written = 0
-    dumps = json.JSONEncoder(separators=(",", ":")).encode
     for offset in range(days, 0, -1):
         day = today - dt.timedelta(days=offset)
         with transaction.atomic():
@@ -186,7 +182,7 @@ def health_recompute_history(
             old.delete()
             stamp = timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59, 59)))
             snaps = [
-                (r.account_id, r.scorecard.id, stamp, day, r.score, r.band, dumps(r.breakdown), SnapshotSource.HISTORY)
+                (r.account_id, r.scorecard.id, stamp, day, r.score, r.band, r.breakdown_json, SnapshotSource.HISTORY)
                 for r in results
             ]
             insert_snapshots(snaps)
