@@ -27,6 +27,7 @@ import secrets
 import statistics
 import subprocess
 import sys
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -198,17 +199,24 @@ class Command(BaseCommand):
                         benchtools.http_load(port, paths, clients=clients, headers=headers, duration=opts["warmup"])
                     backends = self._backends()  # the server's persistent connections, opened by the warm-up
                     cpu, db_cpu = benchtools.tree_cpu(server.pid), sum(map(benchtools.tree_cpu, backends))
+                    # The clients' own CPU (this process's threads) and the whole machine's: when the machine is
+                    # busy near its cores, req/s is bounded by everything on it, not by the server.
+                    client_cpu, busy = time.process_time(), benchtools.machine_busy()[0]
                     result = benchtools.http_load(
                         port, paths, clients=clients, headers=headers, duration=opts["duration"]
                     )
                     used = (benchtools.tree_cpu(server.pid) - cpu) / result.elapsed
+                    client_used = (time.process_time() - client_cpu) / result.elapsed
+                    machine_used = (benchtools.machine_busy()[0] - busy) / result.elapsed
                     db_used = (sum(map(benchtools.tree_cpu, backends)) - db_cpu) / result.elapsed
                     result.cpu_ms = 1000 * (used + db_used) / (result.rate or 1)  # gunicorn + PostgreSQL
                     figures.setdefault((target, clients, mode), []).append(result)
                     self.stdout.write(
                         f"  {target:<10} {clients:>3} clients, {mode}: {result.summary()}; "
                         f"CPU a request: gunicorn {1000 * used / (result.rate or 1):.1f} ms, PostgreSQL "
-                        f"{1000 * db_used / (result.rate or 1):.1f} ms ({used + db_used:.2f} cores); "
+                        f"{1000 * db_used / (result.rate or 1):.1f} ms ({used + db_used:.2f} cores), clients "
+                        f"{1000 * client_used / (result.rate or 1):.1f} ms; machine busy {machine_used:.2f} of "
+                        f"{os.cpu_count()} cores; "
                         f"{benchtools.load_average()}"
                     )
                     self.stdout.flush()
