@@ -57,8 +57,14 @@ class Account(models.Model):
     engagement_model = models.CharField(
         max_length=16, choices=EngagementModel.choices, default=EngagementModel.LOW_TOUCH
     )
+    # No index of its own: the (owner, name) index below serves every lookup by owner (and ON DELETE SET NULL).
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_accounts"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_accounts",
+        db_index=False,
     )
     status = models.CharField(max_length=16, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
     custom_fields = models.JSONField(default=dict, blank=True)

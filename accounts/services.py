@@ -116,15 +116,32 @@ def account_team_set(*, account: Account, members: Iterable[tuple[User, str]]) -
 def account_refresh_financials(*, account_ids: Iterable[int] | None = None, today: dt.date | None = None) -> int:
     """Recompute ARR and next renewal date, set-based: one UPDATE for any number of accounts (``None`` means
     all). ARR is the annualised recurring revenue in force today (``accounts.selectors.contract_in_force_q``,
-    glossary: ARR = MRR x 12); the next renewal is ``selectors.next_renewal_subquery`` (the one definition)."""
+    glossary: ARR = MRR x 12); the next renewal is ``selectors.next_renewal_subquery`` (the one definition).
+    Returns how many accounts were written (PostgreSQL: only those whose figures changed)."""
     today = today or timezone.localdate()
     in_force = Contract.objects.filter(contract_in_force_q(today), account=OuterRef("pk"))
     arr_sq = in_force.values("account").annotate(total=Sum("arr")).values("total")
+    arr = Coalesce(Subquery(arr_sq), Value(Decimal("0")), output_field=DecimalField(max_digits=14, decimal_places=2))
+    renewal = next_renewal_subquery(today)
     qs = Account.objects.all() if account_ids is None else Account.objects.filter(_ids_q(account_ids))
-    return qs.update(
-        arr=Coalesce(Subquery(arr_sq), Value(Decimal("0")), output_field=DecimalField(max_digits=14, decimal_places=2)),
-        next_renewal_date=next_renewal_subquery(today),
-    )
+    if connection.vendor != "postgresql":
+        return qs.update(arr=arr, next_renewal_date=renewal)
+    # Only the accounts whose figures change get a new row version: an UPDATE writes every one of the table's
+    # indexes (two trigram GIN among them) for each row it touches, even when nothing differs, and most accounts
+    # an import's contracts touch often keep their ARR (a re-run, a seats change).
+    fresh = qs.order_by().annotate(new_arr=arr, new_renewal=renewal).values_list("id", "new_arr", "new_renewal")
+    sql, params = fresh.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # The subquery is the ORM's own compiled SQL; every value is a parameter.
+        # MATERIALIZED: each account's figures are computed once (inlined, the comparison ran the ARR subquery again).
+        cursor.execute(
+            f"WITH f (id, new_arr, new_renewal) AS MATERIALIZED ({sql}) "
+            "UPDATE accounts_account AS a SET arr = f.new_arr, next_renewal_date = f.new_renewal FROM f "
+            "WHERE a.id = f.id "
+            "AND (a.arr IS DISTINCT FROM f.new_arr OR a.next_renewal_date IS DISTINCT FROM f.new_renewal)",
+            params,
+        )
+        return cursor.rowcount
 
 
 def _ids_q(ids: Iterable[int]) -> Q:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from accounts import services
 from accounts.models import Account, Contact, ContractStatus, Tier
@@ -106,8 +107,25 @@ def test_refresh_financials_is_one_query_for_any_number_of_accounts(django_asser
     accounts = AccountFactory.create_batch(5)
     for account in accounts:
         ContractFactory(account=account)
-    with django_assert_num_queries(1):  # one UPDATE ... SET arr = (subquery), next_renewal_date = (subquery)
+    Account.objects.update(arr=0, next_renewal_date=None)
+    # One UPDATE ... SET arr = (subquery), next_renewal_date = (subquery) (PostgreSQL: of the accounts that change).
+    with django_assert_num_queries(1):
         assert services.account_refresh_financials(account_ids=[a.id for a in accounts]) == 5
+
+
+def test_refresh_financials_writes_only_accounts_whose_figures_change():
+    """PostgreSQL rewrites a row (into every index of the account table) only when ARR or the next renewal
+    changes; the figures are the same either way."""
+    accounts = AccountFactory.create_batch(3)
+    for account in accounts:
+        ContractFactory(account=account)
+    ids = [a.id for a in accounts]
+    services.account_refresh_financials(account_ids=ids)
+    before = list(Account.objects.filter(pk__in=ids).order_by("id").values_list("arr", "next_renewal_date"))
+    Account.objects.filter(pk=accounts[0].pk).update(arr=0)
+    written = services.account_refresh_financials(account_ids=ids)
+    assert written == (1 if connection.vendor == "postgresql" else 3)
+    assert list(Account.objects.filter(pk__in=ids).order_by("id").values_list("arr", "next_renewal_date")) == before
 
 
 def test_a_new_primary_contact_takes_the_flag():

@@ -72,3 +72,29 @@ def test_audit_rows_writes_one_auditlog_entry_per_object():
     assert (entry.actor, entry.additional_data) == (actor, {"import_job": 7})
     assert list(LogEntry.objects.get_for_object(account)) == [entry]  # the object's history shows it
     audit_rows(Account, [], actor_id=None)  # nothing to do
+
+
+def test_insert_values_copy_text_escapes_and_types():
+    """The COPY text built by hand: tabs, newlines, backslashes and a literal "\\N" survive as written; None is
+    NULL; dates, decimals, booleans and JSON round-trip (PostgreSQL: COPY; SQLite: bulk_create)."""
+    from imports.bulk import insert_values
+
+    account = AccountFactory()
+    now = timezone.now()
+    names = ["tab\there", "line\nbreak\r\nend", "back\\slash \\N", "plain"]
+    rows = [
+        {"account_id": account.pk, "external_id": f"E-{i}", "name": name, "start_date": dt.date(2026, 1, 1),
+         "end_date": dt.date(2026, 12, 31), "recurring_amount": Decimal("12.50"), "arr": Decimal("150.00"),
+         "auto_renew": bool(i % 2), "seats": i, "cancelled_on": None}
+        for i, name in enumerate(names)
+    ]  # fmt: skip
+    ids = insert_values(Contract, rows, now)
+    got = {c.pk: c for c in Contract.objects.filter(pk__in=ids)}
+    for pk, row in zip(ids, rows, strict=True):
+        c = got[pk]
+        assert (c.name, c.auto_renew, c.seats, c.recurring_amount, c.cancelled_on) == (
+            row["name"], row["auto_renew"], row["seats"], Decimal("12.50"), None
+        )  # fmt: skip
+        assert (c.start_date, c.end_date) == (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+        if connection.vendor == "postgresql":  # bulk_create (SQLite) sets auto_now_add itself
+            assert c.created_at == now
