@@ -121,6 +121,46 @@ def admin_sql(*statements: str) -> None:
             cursor.execute(sql)
 
 
+INNER = "CSP_BENCH_INNER"  # set in the child process a benchmark runs in its scratch database
+
+
+def run_in_scratch_database(
+    stdout, *, suffix: str, argv: list[str], keep: bool, reuse: bool = False, template: str = ""
+) -> None:
+    """The outer half of a benchmark that needs its own database: create ``<name>_<suffix>`` (from ``template``
+    when given; kept as it is with ``reuse`` when it exists), migrate it, run ``manage.py <argv>`` in a child
+    process using it (``INNER`` set, production-like environment), its output passed on line by line, then drop
+    it unless ``keep``. The child adds ``--reuse`` to ``argv`` when the database was reused."""
+    name, scratch = scratch_database(suffix)
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        reused = reuse and cursor.fetchone() is not None
+    if not reused:
+        source = f' TEMPLATE "{template}"' if template else ""
+        admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"{source}')
+    env = {**server_env(DATABASE_URL=scratch), INNER: "1"}  # one SECRET_KEY for the child and its servers
+    code = 1
+    try:
+        stdout.write(f"Scratch database {name}: {'reused' if reused else 'migrating'}…")
+        stdout.flush()
+        manage = [sys.executable, "manage.py"]
+        subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=settings.BASE_DIR)
+        # Line by line through stdout: figures show as they come, and call_command(stdout=...) sees them.
+        child = subprocess.Popen(
+            [*manage, *argv, *(["--reuse"] if reused else [])],
+            env=env, cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        for line in child.stdout:
+            stdout.write(line, ending="")
+            stdout.flush()
+        code = child.wait()
+    finally:
+        if not keep:
+            admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if code:
+        raise CommandError(f"the benchmark failed (exit {code})")
+
+
 def server_env(**extra: str) -> dict[str, str]:
     """Environment of a production-like server process: DEBUG off, a fresh secret, quiet logs, persistent
     connections. ``extra`` overrides (e.g. a shared SECRET_KEY when two processes verify each other's tokens)."""

@@ -23,10 +23,7 @@ non-200 answer), the CPU the server used and the load average; with ``--rounds``
 """
 
 import os
-import secrets
 import statistics
-import subprocess
-import sys
 import time
 
 from django.conf import settings
@@ -35,7 +32,6 @@ from django.db import connection
 
 from csp import benchtools
 
-INNER = "CSP_API_BENCH_INNER"
 TARGETS = ("api-admin", "api-csm", "page-csm", "page-admin")
 
 
@@ -72,7 +68,7 @@ class Command(BaseCommand):
         if not clients or min(clients) < 1:
             raise CommandError("--clients takes positive numbers, e.g. 16,32.")
         opts.update(targets=targets, client_counts=clients)
-        if os.environ.get(INNER):
+        if os.environ.get(benchtools.INNER):
             self._run(opts)
         else:
             self._outer(opts)
@@ -80,47 +76,13 @@ class Command(BaseCommand):
     # --- outer: a scratch database, migrated, then the measurement in a child process using it -----------------
 
     def _outer(self, opts):
-        name, scratch = benchtools.scratch_database("api_bench")
-        template = f' TEMPLATE "{opts["template"]}"' if opts["template"] else ""
-        benchtools.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"{template}')
-        # One SECRET_KEY for this process's sessions and the server that checks them.
-        env = {**os.environ, "DATABASE_URL": scratch, INNER: "1", "DEBUG": "false", "LOG_LEVEL": "WARNING"}
-        env.setdefault("SECRET_KEY", secrets.token_urlsafe(40))
-        try:
-            self.stdout.write(f"Scratch database {name}: migrating…")
-            self.stdout.flush()
-            subprocess.run(  # from a template: only the migrations it lacks
-                [sys.executable, "manage.py", "migrate", "-v", "0"], env=env, check=True, cwd=settings.BASE_DIR
-            )
-            argv = [
-                sys.executable,
-                "manage.py",
-                "bench_api",
-                "--accounts",
-                str(opts["accounts"]),
-                "--clients",
-                opts["clients"],
-                "--duration",
-                str(opts["duration"]),
-                "--warmup",
-                str(opts["warmup"]),
-                "--targets",
-                ",".join(opts["targets"]),
-                "--rounds",
-                str(opts["rounds"]),
-            ]
-            argv += [] if opts["compare"] else ["--no-throttle-compare"]  # fmt: skip
-            # Line by line through self.stdout: figures show as they come, and call_command(stdout=...) sees them.
-            child = subprocess.Popen(argv, env=env, cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True)
-            for line in child.stdout:
-                self.stdout.write(line, ending="")
-                self.stdout.flush()
-            child.wait()
-        finally:
-            if not opts["keep"]:
-                benchtools.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if child.returncode:
-            raise CommandError(f"the benchmark failed (exit {child.returncode})")
+        argv = ["bench_api", "--accounts", str(opts["accounts"]), "--clients", opts["clients"], "--duration",
+                str(opts["duration"]), "--warmup", str(opts["warmup"]), "--targets", ",".join(opts["targets"]),
+                "--rounds", str(opts["rounds"])]  # fmt: skip
+        argv += [] if opts["compare"] else ["--no-throttle-compare"]
+        benchtools.run_in_scratch_database(  # from a template: migrate runs only the migrations it lacks
+            self.stdout, suffix="api_bench", argv=argv, keep=opts["keep"], template=opts["template"]
+        )
 
     # --- inner: seed, serve, load, report --------------------------------------------------------------------
 

@@ -23,9 +23,7 @@ import datetime as dt
 import http.client
 import json
 import os
-import secrets
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -37,7 +35,6 @@ from django.db import connection
 from csp import benchtools
 from csp.benchtools import backend_cpu, load_average, server_env, start_gunicorn, start_worker, stop, tree_cpu
 
-INNER = "CSP_IMPORT_BENCH_INNER"
 WORKER_APP = "csp-import-bench-worker"
 POLL = 0.1  # seconds between status polls (the import page polls every second)
 
@@ -133,7 +130,7 @@ class Command(BaseCommand):
             raise CommandError("bench_import needs a real Redis: set REDIS_URL (the worker is a separate process).")
         if opts["rows"] < 1 or opts["rounds"] < 1:
             raise CommandError("--rows and --rounds must be at least 1.")
-        if os.environ.get(INNER):
+        if os.environ.get(benchtools.INNER):
             self._run(opts)
         else:
             self._outer(opts)
@@ -141,26 +138,19 @@ class Command(BaseCommand):
     # --- outer: a scratch database, migrated, then the measurement in a child process using it -----------------
 
     def _outer(self, opts):
-        name, scratch = benchtools.scratch_database("import_bench")
-        benchtools.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-        env = {**os.environ, "DATABASE_URL": scratch, INNER: "1", "DEBUG": "false", "LOG_LEVEL": "WARNING"}
-        env.setdefault("SECRET_KEY", secrets.token_urlsafe(40))
-        try:
-            self.stdout.write(f"Scratch database {name}: migrating…")
-            subprocess.run(
-                [sys.executable, "manage.py", "migrate", "-v", "0"], env=env, check=True, cwd=settings.BASE_DIR
-            )
-            argv = [sys.executable, "manage.py", "bench_import", "--rows", str(opts["rows"]), "--rounds",
-                    str(opts["rounds"]), "--port", str(opts["port"])]  # fmt: skip
-            argv += ["--fresh"] if opts["fresh"] else []
-            argv += ["--skip", opts["skip"]] if opts["skip"] else []
-            argv += ["--profile"] if opts["profile"] else []
-            code = subprocess.run(argv, env=env, cwd=settings.BASE_DIR).returncode
-        finally:
-            if not opts["keep"]:
-                benchtools.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if code:
-            raise CommandError(f"the benchmark failed (exit {code})")
+        argv = [
+            "bench_import",
+            "--rows",
+            str(opts["rows"]),
+            "--rounds",
+            str(opts["rounds"]),
+            "--port",
+            str(opts["port"]),
+        ]
+        argv += ["--fresh"] if opts["fresh"] else []
+        argv += ["--skip", opts["skip"]] if opts["skip"] else []
+        argv += ["--profile"] if opts["profile"] else []
+        benchtools.run_in_scratch_database(self.stdout, suffix="import_bench", argv=argv, keep=opts["keep"])
 
     # --- inner: users, worker, web server, then every file ------------------------------------------------------
 

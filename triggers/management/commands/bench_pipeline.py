@@ -28,8 +28,6 @@ import os
 import random
 import resource
 import secrets
-import subprocess
-import sys
 import threading
 import time
 
@@ -55,7 +53,6 @@ from csp.benchtools import (
     tree_cpu,
 )
 
-INNER = "CSP_PIPELINE_BENCH_INNER"
 EVENTS_PER_ACCOUNT = 5
 POPULATION_PREFIX = "bench-health-"  # bench_health's generators select accounts by this external id prefix
 APP_WEB, APP_INGEST, APP_DEFAULT = "bench-pipeline-web", "bench-pipeline-ingest", "bench-pipeline-default"
@@ -83,7 +80,7 @@ class Command(BaseCommand):
             raise CommandError("bench_pipeline needs a real Redis: set REDIS_URL.")
         if opts["accounts"] < 1 or opts["population"] < 1:
             raise CommandError("--accounts and --population must be at least 1.")
-        if os.environ.get(INNER):
+        if os.environ.get(benchtools.INNER):
             self._run(opts)
         else:
             self._outer(opts)
@@ -91,27 +88,10 @@ class Command(BaseCommand):
     # --- outer: a scratch database, migrated, then the measurement in a child process using it -----------------
 
     def _outer(self, opts):
-        name, scratch = benchtools.scratch_database("pipeline_bench")
-        with connection._nodb_cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            exists = cursor.fetchone() is not None
-        reuse = opts["reuse"] and exists
-        if not reuse:
-            benchtools.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-        env = {**server_env(DATABASE_URL=scratch), INNER: "1"}
-        code = 1
-        try:
-            self.stdout.write(f"Scratch database {name}: {'reused' if reuse else 'migrating'}…")
-            subprocess.run(
-                [sys.executable, "manage.py", "migrate", "-v", "0"], env=env, check=True, cwd=settings.BASE_DIR
-            )
-            argv = [sys.executable, "manage.py", "bench_pipeline", *self._argv(opts), *(["--reuse"] if reuse else [])]
-            code = subprocess.run(argv, env=env, cwd=settings.BASE_DIR).returncode
-        finally:
-            if not opts["keep"]:
-                benchtools.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if code:
-            raise CommandError(f"the benchmark failed (exit {code})")
+        benchtools.run_in_scratch_database(
+            self.stdout, suffix="pipeline_bench", argv=["bench_pipeline", *self._argv(opts)], keep=opts["keep"],
+            reuse=opts["reuse"],
+        )  # fmt: skip
 
     def _argv(self, opts) -> list[str]:
         names = ["accounts", "rate", "population", "history_users", "background_rate", "background_batch",
